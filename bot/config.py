@@ -1,0 +1,132 @@
+"""The configuration file (YAML): every key documented in config.example.yaml."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.yamlfile import LineDict, YamlError, load_yaml
+
+
+class ConfigError(Exception):
+    """A missing or malformed configuration; the message is meant for the operator as is."""
+
+
+@dataclass
+class TelegramConfig:
+    token: str | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: str = "polling"  # polling | webhook
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "telegram"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    persistence_file: Path = Path("weserbot-state.pickle")
+    flood_limit: int = 20
+    """Messages one user may send per minute before the bot asks them to slow down."""
+
+
+@dataclass
+class HurdlesConfig:
+    path: Path = Path("weserbot-hurdles.sqlite")
+    secret: str = ""
+    retention_days: int = 365
+
+
+@dataclass
+class Config:
+    source: Path | None = None
+    knowledge_dir: Path | None = None
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    hurdles: HurdlesConfig = field(default_factory=HurdlesConfig)
+    staff_user_ids: frozenset[int] = frozenset()
+    staff_chat_id: int | None = None
+    log_level: str = "INFO"
+
+
+def _section(data: LineDict, key: str, where: str) -> LineDict:
+    value = data.get(key)
+    if value is None:
+        empty = LineDict()
+        empty.key_lines = {}
+        return empty
+    if not isinstance(value, LineDict):
+        raise ConfigError(f"{where}:{data.line_of(key)}: {key}: must be a mapping")
+    return value
+
+
+def _value(data: LineDict, key: str, kind: type, default: Any, where: str, name: str) -> Any:
+    value = data.get(key)
+    if value is None:
+        return default
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        type_name = {str: "a text", int: "a whole number", list: "a list"}.get(kind, kind.__name__)
+        raise ConfigError(f"{where}:{data.line_of(key)}: {name}: must be {type_name}")
+    return value
+
+
+def load_config(path: Path) -> Config:
+    """Read a config file; relative paths in it are relative to the file's folder."""
+    where = str(path)
+    if not path.is_file():
+        raise ConfigError(f"{where}: configuration file not found (copy config.example.yaml)")
+    try:
+        data = load_yaml(path, where)
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from exc
+    if data is None:
+        data = LineDict()
+        data.key_lines = {}
+    if not isinstance(data, LineDict):
+        raise ConfigError(f"{where}:1: the file must be a mapping of keys")
+    base = path.resolve().parent
+
+    def rel(value: str | None) -> Path | None:
+        return None if value is None else (base / Path(value).expanduser())
+
+    tg = _section(data, "telegram", where)
+    hs = _section(data, "hurdles", where)
+    staff = _section(data, "staff", where)
+    cfg = Config(source=path)
+    cfg.knowledge_dir = rel(_value(data, "knowledge_dir", str, None, where, "knowledge_dir"))
+    cfg.log_level = _value(data, "log_level", str, "INFO", where, "log_level").upper()
+    t = cfg.telegram
+    t.token = os.environ.get("WESERBOT_TOKEN") or _value(tg, "token", str, None, where,
+                                                          "telegram.token")
+    t.base_url = _value(tg, "base_url", str, t.base_url, where, "telegram.base_url")
+    t.base_file_url = _value(tg, "base_file_url", str, t.base_file_url, where,
+                             "telegram.base_file_url")
+    t.mode = _value(tg, "mode", str, t.mode, where, "telegram.mode")
+    if t.mode not in ("polling", "webhook"):
+        raise ConfigError(f"{where}:{tg.line_of('mode')}: telegram.mode: must be polling or webhook")
+    wh = _section(tg, "webhook", where)
+    t.webhook_listen = _value(wh, "listen", str, t.webhook_listen, where, "telegram.webhook.listen")
+    t.webhook_port = _value(wh, "port", int, t.webhook_port, where, "telegram.webhook.port")
+    t.webhook_path = _value(wh, "path", str, t.webhook_path, where, "telegram.webhook.path")
+    t.webhook_url = _value(wh, "url", str, None, where, "telegram.webhook.url")
+    t.webhook_secret = os.environ.get("WESERBOT_WEBHOOK_SECRET") or _value(
+        wh, "secret_token", str, None, where, "telegram.webhook.secret_token")
+    if t.mode == "webhook" and not t.webhook_url:
+        raise ConfigError(f"{where}:{tg.line_of('mode')}: telegram.webhook.url: needed in "
+                          "webhook mode (the public https address Telegram calls)")
+    t.persistence_file = rel(_value(tg, "persistence_file", str, str(t.persistence_file), where,
+                                    "telegram.persistence_file"))
+    t.flood_limit = _value(tg, "flood_limit_per_minute", int, t.flood_limit, where,
+                           "telegram.flood_limit_per_minute")
+    h = cfg.hurdles
+    h.path = rel(_value(hs, "path", str, str(h.path), where, "hurdles.path"))
+    h.secret = os.environ.get("WESERBOT_HURDLE_SECRET") or _value(
+        hs, "secret", str, "", where, "hurdles.secret")
+    h.retention_days = _value(hs, "retention_days", int, h.retention_days, where,
+                              "hurdles.retention_days")
+    ids = _value(staff, "user_ids", list, [], where, "staff.user_ids")
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ConfigError(f"{where}:{staff.line_of('user_ids')}: staff.user_ids: must be a list "
+                          "of numeric Telegram user ids")
+    cfg.staff_user_ids = frozenset(ids)
+    cfg.staff_chat_id = _value(staff, "chat_id", int, None, where, "staff.chat_id")
+    return cfg

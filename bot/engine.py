@@ -1,0 +1,89 @@
+"""The engine: message → understanding → responsibility → answer. No Telegram in here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answer, compose
+from bot.index import PlaceIndex, PlaceRef, TopicIndex
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.resolve import Resolver
+from bot.understand import Mention, Understander, Understanding
+
+
+@dataclass
+class Context:
+    """What a follow-up message needs from the previous turn: the open question, as plain data."""
+
+    question: str
+    topic: str
+    needs: str
+    places: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "topic": self.topic, "needs": self.needs,
+                "places": self.places}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Context:
+        return cls(data["question"], data["topic"], data["needs"], list(data.get("places", [])))
+
+
+def _mention_from_json(data: dict[str, Any]) -> Mention:
+    refs = [PlaceRef(r["kind"], r["key"], r["via"]) for r in data["refs"]]
+    return Mention(-1, -1, data["text"], refs, data.get("edits", 0), data.get("role"),
+                   data.get("direction"))
+
+
+class Engine:
+    """Answers questions from one loaded knowledge base; build once, call `ask` many times."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.understander = Understander(kb, TopicIndex(kb), PlaceIndex(kb))
+        self.resolver = Resolver(kb)
+
+    @classmethod
+    def load(cls, knowledge_dir: Path | str | None = None) -> Engine:
+        """Load and validate a knowledge base (bundled by default); raises KnowledgeError."""
+        return cls(load_knowledge(Path(knowledge_dir) if knowledge_dir else None))
+
+    def ask(self, text: str, context: Context | None = None, topic: str | None = None) -> Answer:
+        """Answer one message. `context` continues an open question; `topic` fixes the topic."""
+        u = self.understander.understand(text if isinstance(text, str) else "")
+        if context and not (u.topic and u.topic.topic != context.topic) and topic is None:
+            if u.mentions or u.kind == "question":
+                return self._continue(u, context)
+        if topic is not None and topic in self.kb.topics:
+            return self._resolve(u, topic, 1.0, [])
+        if u.kind != "question" or not u.topic:
+            if u.kind == "question":
+                res = self.resolver.resolve(u, None, 0.0)
+                return compose(self.kb, text, u.lang, u.kind, res, [], self._places(u))
+            return compose(self.kb, text, u.lang, u.kind, None, [], self._places(u))
+        alternatives = [g.topic for g in u.topics[1:]]
+        return self._resolve(u, u.topic.topic, u.topic.score, alternatives)
+
+    def _continue(self, u: Understanding, context: Context) -> Answer:
+        """A reply to 'where do you live?': its places take the asked-for role."""
+        for m in u.mentions:
+            if not m.role:
+                m.role = context.needs
+        u.mentions = [_mention_from_json(p) for p in context.places] + u.mentions
+        question = f"{context.question} / {u.text}"
+        u.text = question
+        return self._resolve(u, context.topic, 1.0, [])
+
+    def _resolve(self, u: Understanding, topic_id: str, score: float,
+                 alternatives: list[str]) -> Answer:
+        topic = self.kb.topics[topic_id]
+        res = self.resolver.resolve(u, topic, min(score, 1.0))
+        answer = compose(self.kb, u.text, u.lang, u.kind, res, alternatives, self._places(u))
+        if res.reason == "needs_place":
+            answer.context = Context(u.text, topic_id, res.needs or topic.role, answer.places)
+        return answer
+
+    def _places(self, u: Understanding) -> list[dict[str, Any]]:
+        return [m.to_json() | {"edits": m.edits} for m in u.mentions]

@@ -1,0 +1,144 @@
+"""Measure the engine on a labelled question set (`weserbot eval FILE`)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answer import Answer
+from bot.engine import Engine
+
+REASONS = {"answered", "needs_place", "outside_region", "no_topic", "off_topic", "small_talk"}
+
+BARS = {
+    "topic right": (">=", 0.95),
+    "district right": (">=", 0.95),
+    "asked for the right role": (">=", 0.90),
+    "outside region recognised": (">=", 0.85),
+    "off-topic refused": (">=", 0.95),
+    "small talk not logged": (">=", 0.95),
+    "unknown admin question logged": (">=", 0.85),
+    "wrong confident answers": ("<=", 0.03),
+}
+"""The bars the engine must reach; `weserbot eval` exits 1 below any of them."""
+
+
+@dataclass(frozen=True)
+class Case:
+    line: int
+    q: str
+    category: str
+    reason: str
+    topic: str | None
+    district: str | None
+    needs: str | None
+
+
+@dataclass
+class Report:
+    total: int = 0
+    rates: dict[str, tuple[int, int]] = field(default_factory=dict)
+    categories: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    errors: list[tuple[Case, Answer]] = field(default_factory=list)
+
+    def rate(self, name: str) -> float | None:
+        good, n = self.rates.get(name, (0, 0))
+        return good / n if n else None
+
+    @property
+    def passed(self) -> bool:
+        for name, (op, bar) in BARS.items():
+            value = self.rate(name)
+            if value is not None and (value < bar if op == ">=" else value > bar):
+                return False
+        return True
+
+
+def load_cases(path: Path) -> list[Case]:
+    cases = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            row = json.loads(line)
+            case = Case(n, row["q"], row.get("category", "other"), row["reason"],
+                        row.get("topic"), row.get("district"), row.get("needs"))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a labelled question: {exc}") from exc
+        if case.reason not in REASONS:
+            raise ValueError(f"{path}:{n}: reason: unknown '{case.reason}'")
+        cases.append(case)
+    return cases
+
+
+def is_correct(case: Case, a: Answer) -> bool:
+    if a.reason != case.reason:
+        return False
+    if case.reason in ("answered", "needs_place", "outside_region") and a.topic != case.topic:
+        return False
+    if case.reason == "answered" and a.district != case.district:
+        return False
+    return not (case.reason == "needs_place" and a.needs != case.needs)
+
+
+def evaluate(engine: Engine, cases: list[Case]) -> Report:
+    report = Report(total=len(cases))
+    tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+
+    def count(name: str, ok: bool) -> None:
+        tallies[name][0] += ok
+        tallies[name][1] += 1
+
+    for case in cases:
+        a = engine.ask(case.q)
+        ok = is_correct(case, a)
+        report.categories[case.category][0] += ok
+        report.categories[case.category][1] += 1
+        if not ok:
+            report.errors.append((case, a))
+        if case.topic:
+            count("topic right", a.topic == case.topic)
+        if case.reason == "answered":
+            count("district right", a.answered and a.district == case.district)
+        if case.reason == "needs_place":
+            count("asked for the right role", a.reason == "needs_place" and a.needs == case.needs)
+        if case.reason == "outside_region":
+            count("outside region recognised", a.reason == "outside_region")
+        if case.reason == "off_topic":
+            count("off-topic refused", not a.answered and not a.logs_hurdle)
+        if case.reason == "small_talk":
+            count("small talk not logged", not a.answered and not a.logs_hurdle)
+        if case.reason == "no_topic":
+            count("unknown admin question logged", a.logs_hurdle and not a.answered)
+        wrong = a.answered and not (case.reason == "answered" and a.topic == case.topic
+                                    and a.district == case.district)
+        count("wrong confident answers", wrong)
+        count("exactly right", ok)
+    report.rates = {k: (v[0], v[1]) for k, v in tallies.items()}
+    return report
+
+
+def print_report(report: Report, show_errors: bool = False) -> None:
+    print(f"{report.total} questions")
+    print(f"{'measure':34} {'rate':>7} {'n':>5}  bar")
+    for name in [*BARS, "exactly right"]:
+        good, n = report.rates.get(name, (0, 0))
+        rate = f"{100 * good / n:6.1f}%" if n else "     - "
+        op, bar = BARS.get(name, ("", None))
+        verdict = ""
+        if bar is not None and n:
+            ok = good / n >= bar if op == ">=" else good / n <= bar
+            verdict = f"{op} {100 * bar:.0f}%  {'ok' if ok else 'FAIL'}"
+        print(f"{name:34} {rate:>7} {n:5}  {verdict}")
+    print(f"\n{'category':20} {'right':>7} {'n':>5}")
+    for category, (good, n) in sorted(report.categories.items()):
+        print(f"{category:20} {100 * good / n:6.1f}% {n:5}")
+    if show_errors and report.errors:
+        print("\nwrong:")
+        for case, a in report.errors:
+            print(f"  line {case.line} [{case.category}] {case.q!r}\n"
+                  f"    expected {case.reason}/{case.topic}/{case.district}/{case.needs}, "
+                  f"got {a.reason}/{a.topic}/{a.district}/{a.needs} ({a.confidence})")
+    print(f"\nresult: {'PASS' if report.passed else 'FAIL'}")

@@ -1,0 +1,60 @@
+"""Typo-tolerant word lookup that stays fast as the vocabulary grows.
+
+Exact hits are a dict lookup. Otherwise only words of similar length that share the first or the
+second letter are scored (rapidfuzz, optimal string alignment distance): a typo rarely changes both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+MIN_FUZZY_LENGTH = 5
+"""Shorter words are matched exactly only: one edit in four letters is a different word."""
+
+
+def max_edits(length: int) -> int:
+    """Edits tolerated for a word of this length: 1 up to 7 letters, 2 up to 12, then 3."""
+    if length < MIN_FUZZY_LENGTH:
+        return 0
+    if length <= 7:
+        return 1
+    return 2 if length <= 12 else 3
+
+
+class FuzzyVocabulary:
+    """A set of words (or multi-word names) with typo-tolerant lookup."""
+
+    def __init__(self, words: set[str] | list[str], cache_size: int = 8192) -> None:
+        self.words = frozenset(words)
+        self._buckets: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for word in self.words:
+            for letter in set(word[:2]):
+                self._buckets[(len(word), letter)].append(word)
+        self.lookup = lru_cache(maxsize=cache_size)(self._lookup)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.words
+
+    def _lookup(self, word: str) -> tuple[str, int] | None:
+        """Return (vocabulary word, edits) for the closest word within the tolerance, or None."""
+        if word in self.words:
+            return word, 0
+        limit = max_edits(len(word))
+        if not limit:
+            return None
+        best: tuple[str, int] | None = None
+        seen: set[str] = set()
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            for letter in set(word[:2]):
+                bucket = self._buckets.get((length, letter))
+                if not bucket:
+                    continue
+                hit = process.extractOne(word, bucket, scorer=OSA.distance, score_cutoff=limit)
+                if hit and hit[0] not in seen and (best is None or hit[1] < best[1]):
+                    best = (hit[0], int(hit[1]))
+                    seen.add(hit[0])
+        return best

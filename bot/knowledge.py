@@ -1,0 +1,576 @@
+"""Load the YAML knowledge base into typed objects and validate it, naming file, line and field."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.normalize import fold
+from bot.yamlfile import LineDict, LineList, Problem, YamlError, load_yaml
+
+ROLES = ("residence", "business_site", "property", "route_start", "site")
+LANGS = ("de", "en")
+BUNDLED = Path(__file__).resolve().parent.parent / "knowledge"
+
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_PLZ = re.compile(r"^\d{5}$")
+_AGS = re.compile(r"^\d{8}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is invalid; `problems` lists every finding."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class District:
+    id: str
+    name: str
+    land: str
+    key: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Municipality:
+    ags: str
+    name: str
+    district: str
+    type: str
+    samtgemeinde: str | None
+    postcodes: tuple[str, ...]
+    aliases: tuple[str, ...]
+    localities: tuple[str, ...]
+    coordinates: tuple[float, float] | None = None
+    """Approximate centre (lat, lon): enough to find the town nearest to a shared location."""
+
+    @property
+    def authority(self) -> str:
+        """Who runs the municipal offices: the Samtgemeinde for its members, else the town itself."""
+        if self.samtgemeinde:
+            return f"Samtgemeinde {self.samtgemeinde}"
+        return f"{'Stadt' if self.type == 'stadt' else 'Gemeinde'} {self.name}"
+
+
+@dataclass(frozen=True)
+class OutsidePlace:
+    name: str
+    note: str
+    postcodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: dict[str, str]
+    role: str
+    office_kind: str
+    phrases: dict[str, tuple[str, ...]]
+    keywords: dict[str, tuple[str, ...]]
+    bring: dict[str, tuple[str, ...]]
+    links: tuple[Link, ...]
+    land_notes: dict[str, dict[str, str]]
+    cross_border: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Office:
+    id: str
+    kind: str
+    name: str
+    districts: tuple[str, ...]
+    municipalities: tuple[str, ...]
+    per_municipality: bool
+    address: dict[str, str]
+    phone: str | None
+    email: str | None
+    url: str | None
+    source: str
+    checked: str
+    note: dict[str, str]
+
+
+@dataclass(frozen=True)
+class OfficeKind:
+    kind: str
+    label: dict[str, str]
+    offices: tuple[Office, ...]
+
+
+@dataclass
+class Language:
+    """Conversation knowledge: the words that tell languages, small talk, roles and cues apart."""
+
+    stopwords: dict[str, frozenset[str]]
+    small_talk: dict[str, tuple[str, ...]]
+    off_topic: frozenset[str]
+    admin_cues: frozenset[str]
+    admin_suffixes: tuple[str, ...]
+    role_cues: dict[str, tuple[str, ...]]
+    from_cues: frozenset[str]
+    to_cues: frozenset[str]
+    move_words: tuple[str, ...]
+    place_prepositions: frozenset[str]
+    common_words: frozenset[str]
+    not_money: frozenset[str]
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    lands: dict[str, dict[str, str]]
+    districts: dict[str, District]
+    municipalities: dict[str, Municipality]
+    ambiguous: dict[str, tuple[str, ...]]
+    outside: list[OutsidePlace]
+    topics: dict[str, Topic]
+    office_kinds: dict[str, OfficeKind]
+    language: Language
+    sources: list[str] = field(default_factory=list)
+
+
+class _Reader:
+    """Collects problems while reading typed fields from line-aware YAML."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def load(self, path: Path) -> Any:
+        try:
+            return load_yaml(path, self.rel(path))
+        except YamlError as exc:
+            self.problems.append(exc.problem)
+            return None
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def error(self, file: Path, line: int, field_name: str, message: str) -> None:
+        self.problems.append(Problem(self.rel(file), line, field_name, message))
+
+    def mapping(self, file: Path, data: Any, where: str, line: int = 1) -> LineDict | None:
+        if isinstance(data, LineDict):
+            return data
+        self.error(file, getattr(data, "line", line), where, "must be a mapping (key: value)")
+        return None
+
+    def get(
+        self, file: Path, data: LineDict, key: str, kind: type | tuple[type, ...], where: str,
+        required: bool = True, default: Any = None,
+    ) -> Any:
+        name = f"{where}.{key}" if where else key
+        if key not in data or data[key] is None:
+            if required:
+                self.error(file, data.line, name, "is missing")
+            return default
+        value = data[key]
+        if not isinstance(value, kind) or (kind is str and not str(value).strip()):
+            self.error(file, data.line_of(key), name, f"must be {_kind_name(kind)}")
+            return default
+        return value
+
+    def strings(self, file: Path, data: LineDict, key: str, where: str, required: bool = False
+                ) -> tuple[str, ...]:
+        value = self.get(file, data, key, list, where, required=required, default=[])
+        name = f"{where}.{key}" if where else key
+        out = []
+        for i, item in enumerate(value):
+            line = value.line_of(i) if isinstance(value, LineList) else data.line_of(key)
+            if isinstance(item, bool):
+                self.error(file, line, f"{name}[{i}]",
+                           f"YAML reads this word as {str(item).lower()}: put it in quotes")
+            elif isinstance(item, (str, int)) and str(item).strip():
+                out.append(str(item).strip())
+            else:
+                self.error(file, line, f"{name}[{i}]", "must be a non-empty text")
+        return tuple(out)
+
+    def texts(self, file: Path, data: LineDict, key: str, where: str, required: bool = True
+              ) -> dict[str, str]:
+        """A {de: ..., en: ...} text in both languages."""
+        value = self.get(file, data, key, dict, where, required=required, default={})
+        name = f"{where}.{key}" if where else key
+        out: dict[str, str] = {}
+        for lang in LANGS:
+            text = value.get(lang) if value else None
+            if isinstance(text, str) and text.strip():
+                out[lang] = text.strip()
+            elif value or required:
+                self.error(file, data.line_of(key), f"{name}.{lang}", "is missing")
+        return out
+
+    def per_lang(self, file: Path, data: LineDict, key: str, where: str, required: bool = True
+                 ) -> dict[str, tuple[str, ...]]:
+        value = self.get(file, data, key, dict, where, required=required, default=None)
+        out: dict[str, tuple[str, ...]] = {lang: () for lang in LANGS}
+        if value is None:
+            return out
+        for lang in LANGS:
+            out[lang] = self.strings(file, value, lang, f"{where}.{key}" if where else key,
+                                     required=required)
+        return out
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a text", list: "a list", dict: "a mapping", bool: "true or false", int: "a number"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+    """Read and validate the knowledge base at `root` (the bundled one by default).
+
+    Raises KnowledgeError listing every problem; a base with problems is never returned.
+    """
+    root = Path(root or BUNDLED).resolve()
+    reader = _Reader(root)
+    if not root.is_dir():
+        raise KnowledgeError([Problem(str(root), 1, "knowledge", "directory not found")])
+    lands, districts = _read_districts(reader, root / "districts.yaml")
+    municipalities, ambiguous = _read_places(reader, root / "places", districts)
+    outside = _read_outside(reader, root / "places" / "outside.yaml")
+    office_kinds = _read_offices(reader, root / "offices", districts, municipalities)
+    topics = _read_topics(reader, root / "topics", office_kinds)
+    language = _read_language(reader, root / "language.yaml")
+    kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
+                       office_kinds, language)
+    _check_coverage(reader, root, kb)
+    _check_names(reader, root, kb)
+    if reader.problems:
+        raise KnowledgeError(reader.problems)
+    return kb
+
+
+def _read_districts(reader: _Reader, path: Path) -> tuple[dict, dict[str, District]]:
+    data = reader.mapping(path, reader.load(path), "districts.yaml")
+    if data is None:
+        return {}, {}
+    lands = {}
+    for code, names in (reader.get(path, data, "lands", dict, "") or {}).items():
+        lands[code] = reader.texts(path, data["lands"], code, "lands")
+    districts: dict[str, District] = {}
+    for i, item in enumerate(reader.get(path, data, "districts", list, "") or []):
+        where = f"districts[{i}]"
+        item = reader.mapping(path, item, where, data.line_of("districts"))
+        if item is None:
+            continue
+        did = reader.get(path, item, "id", str, where)
+        land = reader.get(path, item, "land", str, where)
+        if did and not _ID.match(did):
+            reader.error(path, item.line_of("id"), f"{where}.id", f"'{did}' is not a lowercase id")
+        if land and land not in lands:
+            reader.error(path, item.line_of("land"), f"{where}.land",
+                         f"unknown Land '{land}' (known: {', '.join(lands)})")
+        if did in districts:
+            reader.error(path, item.line_of("id"), f"{where}.id", f"duplicate district id '{did}'")
+        if did:
+            districts[did] = District(
+                did, reader.get(path, item, "name", str, where, default=did), land or "",
+                str(reader.get(path, item, "key", str, where, default="")),
+                reader.strings(path, item, "aliases", where),
+            )
+    return lands, districts
+
+
+def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
+                 ) -> tuple[dict[str, Municipality], dict[str, tuple[str, ...]]]:
+    municipalities: dict[str, Municipality] = {}
+    ambiguous: dict[str, tuple[str, ...]] = {}
+    seen_files = set()
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "outside.yaml":
+            continue
+        data = reader.mapping(path, reader.load(path), "file")
+        if data is None:
+            continue
+        did = reader.get(path, data, "district", str, "")
+        if did and did not in districts:
+            reader.error(path, data.line_of("district"), "district", f"unknown district '{did}'")
+            continue
+        seen_files.add(did)
+        reader.get(path, data, "source", str, "")
+        for name, agss in (reader.get(path, data, "ambiguous", dict, "", required=False) or {}
+                           ).items():
+            if not isinstance(agss, list) or len(agss) < 2:
+                reader.error(path, data["ambiguous"].line_of(name), f"ambiguous.{name}",
+                             "must list at least two AGS")
+                continue
+            ambiguous[fold(str(name))] = tuple(sorted({*ambiguous.get(fold(str(name)), ()),
+                                                       *map(str, agss)}))
+        for i, item in enumerate(reader.get(path, data, "municipalities", list, "") or []):
+            where = f"municipalities[{i}]"
+            item = reader.mapping(path, item, where, data.line_of("municipalities"))
+            if item is None:
+                continue
+            ags = str(reader.get(path, item, "ags", (str, int), where, default=""))
+            name = reader.get(path, item, "name", str, where, default="")
+            if ags and not _AGS.match(ags):
+                reader.error(path, item.line_of("ags"), f"{where}.ags", f"'{ags}' is not 8 digits")
+            elif did and ags and districts[did].key and not ags.startswith(districts[did].key):
+                reader.error(path, item.line_of("ags"), f"{where}.ags",
+                             f"'{ags}' does not lie in district key {districts[did].key}")
+            if ags in municipalities:
+                reader.error(path, item.line_of("ags"), f"{where}.ags", f"duplicate AGS '{ags}'")
+            postcodes = reader.strings(path, item, "postcodes", where, required=True)
+            for code in postcodes:
+                if not _PLZ.match(code):
+                    reader.error(path, item.line_of("postcodes"), f"{where}.postcodes",
+                                 f"'{code}' is not a 5-digit postcode")
+            mtype = reader.get(path, item, "type", str, where, default="gemeinde")
+            if mtype not in ("stadt", "gemeinde"):
+                reader.error(path, item.line_of("type"), f"{where}.type",
+                             f"'{mtype}' must be stadt or gemeinde")
+            coordinates = _coordinates(reader, path, item, where)
+            if ags and name and did:
+                municipalities[ags] = Municipality(
+                    ags, name, did, mtype,
+                    reader.get(path, item, "samtgemeinde", str, where, required=False),
+                    postcodes, reader.strings(path, item, "aliases", where),
+                    reader.strings(path, item, "localities", where), coordinates,
+                )
+    for did in districts:
+        if did not in seen_files:
+            reader.error(folder / f"{did}.yaml", 1, "file", f"no places file for district '{did}'")
+    for name, agss in ambiguous.items():
+        for ags in agss:
+            if ags not in municipalities:
+                reader.error(folder, 1, f"ambiguous.{name}", f"unknown AGS '{ags}'")
+    return municipalities, ambiguous
+
+
+def _coordinates(reader: _Reader, path: Path, item: LineDict, where: str
+                 ) -> tuple[float, float] | None:
+    value = item.get("coordinates")
+    if value is None:
+        return None
+    if (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and -90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+        return float(value[0]), float(value[1])
+    reader.error(path, item.line_of("coordinates"), f"{where}.coordinates",
+                 "must be [latitude, longitude] in degrees")
+    return None
+
+
+def _read_outside(reader: _Reader, path: Path) -> list[OutsidePlace]:
+    if not path.exists():
+        return []
+    data = reader.mapping(path, reader.load(path), "file")
+    if data is None:
+        return []
+    out = []
+    for i, item in enumerate(reader.get(path, data, "places", list, "") or []):
+        item = reader.mapping(path, item, f"places[{i}]", data.line_of("places"))
+        if item is None:
+            continue
+        name = reader.get(path, item, "name", str, f"places[{i}]")
+        if name:
+            out.append(OutsidePlace(name, str(item.get("note") or ""),
+                                    reader.strings(path, item, "postcodes", f"places[{i}]")))
+    return out
+
+
+def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
+                  municipalities: dict[str, Municipality]) -> dict[str, OfficeKind]:
+    kinds: dict[str, OfficeKind] = {}
+    ids: set[str] = set()
+    for path in sorted(folder.glob("*.yaml")):
+        data = reader.mapping(path, reader.load(path), "file")
+        if data is None:
+            continue
+        kind = reader.get(path, data, "kind", str, "")
+        if kind and kind != path.stem:
+            reader.error(path, data.line_of("kind"), "kind",
+                         f"'{kind}' must equal the file name '{path.stem}'")
+        offices = []
+        for i, item in enumerate(reader.get(path, data, "offices", list, "") or []):
+            where = f"offices[{i}]"
+            item = reader.mapping(path, item, where, data.line_of("offices"))
+            if item is None:
+                continue
+            oid = reader.get(path, item, "id", str, where, default="")
+            if oid in ids:
+                reader.error(path, item.line_of("id"), f"{where}.id", f"duplicate office id '{oid}'")
+            ids.add(oid)
+            served = reader.strings(path, item, "districts", where)
+            for did in served:
+                if did not in districts:
+                    reader.error(path, item.line_of("districts"), f"{where}.districts",
+                                 f"unknown district '{did}'")
+            towns = reader.strings(path, item, "municipalities", where)
+            for ags in towns:
+                if ags not in municipalities:
+                    reader.error(path, item.line_of("municipalities"), f"{where}.municipalities",
+                                 f"unknown municipality AGS '{ags}'")
+            per_town = reader.get(path, item, "per_municipality", bool, where, required=False,
+                                  default=False)
+            if not (served or towns or per_town):
+                reader.error(path, item.line, where,
+                             "serves nothing: give districts, municipalities or per_municipality")
+            checked = str(reader.get(path, item, "checked", (str,), where, default=""))
+            if checked and not _DATE.match(checked):
+                reader.error(path, item.line_of("checked"), f"{where}.checked",
+                             f"'{checked}' is not a date YYYY-MM-DD")
+            address = reader.get(path, item, "address", dict, where, required=False, default={})
+            offices.append(Office(
+                oid, path.stem, reader.get(path, item, "name", str, where, default=""),
+                served, towns, per_town,
+                {k: str(v) for k, v in address.items() if v not in (None, "")},
+                _opt_str(item.get("phone")), _opt_str(item.get("email")), _opt_str(item.get("url")),
+                reader.get(path, item, "source", str, where, default=""), checked,
+                reader.texts(path, item, "note", where, required=False),
+            ))
+        kinds[path.stem] = OfficeKind(path.stem, reader.texts(path, data, "label", ""),
+                                      tuple(offices))
+    return kinds
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value).strip() if value not in (None, "") else None
+
+
+def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKind]
+                 ) -> dict[str, Topic]:
+    topics: dict[str, Topic] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        data = reader.mapping(path, reader.load(path), "file")
+        if data is None:
+            continue
+        tid = reader.get(path, data, "id", str, "", default="")
+        if tid and tid != path.stem:
+            reader.error(path, data.line_of("id"), "id", f"'{tid}' must equal the file name")
+        if tid in topics:
+            reader.error(path, data.line_of("id"), "id", f"duplicate topic id '{tid}'")
+        role = reader.get(path, data, "role", str, "", default="")
+        if role and role not in ROLES:
+            reader.error(path, data.line_of("role"), "role",
+                         f"unknown role '{role}' (known: {', '.join(ROLES)})")
+        kind = reader.get(path, data, "office_kind", str, "", default="")
+        if kind and kind not in office_kinds:
+            reader.error(path, data.line_of("office_kind"), "office_kind",
+                         f"no offices/{kind}.yaml for office kind '{kind}'")
+        links = []
+        for i, link in enumerate(reader.get(path, data, "links", list, "", required=False) or []):
+            link = reader.mapping(path, link, f"links[{i}]", data.line_of("links"))
+            if link is not None:
+                url = reader.get(path, link, "url", str, f"links[{i}]", default="")
+                if url and not url.startswith("https://"):
+                    reader.error(path, link.line_of("url"), f"links[{i}].url", "must start https://")
+                links.append(Link(reader.get(path, link, "title", str, f"links[{i}]", default=url),
+                                  url))
+        notes = {}
+        for land, text in (reader.get(path, data, "land_notes", dict, "", required=False) or {}
+                           ).items():
+            notes[land] = reader.texts(path, data["land_notes"], land, "land_notes")
+        phrases = reader.per_lang(path, data, "phrases", "")
+        for lang in LANGS:
+            if len(phrases[lang]) < 3:
+                reader.error(path, data.line_of("phrases"), f"phrases.{lang}",
+                             "needs at least 3 phrasings")
+        topics[tid] = Topic(
+            tid, reader.texts(path, data, "title", ""), role, kind, phrases,
+            reader.per_lang(path, data, "keywords", "", required=False),
+            reader.per_lang(path, data, "bring", "", required=False), tuple(links), notes,
+            reader.texts(path, data, "cross_border", "", required=False),
+        )
+    _check_shared_keywords(reader, folder, topics)
+    return topics
+
+
+def _check_shared_keywords(reader: _Reader, folder: Path, topics: dict[str, Topic]) -> None:
+    owners: dict[str, str] = {}
+    for topic in topics.values():
+        for lang in LANGS:
+            for word in topic.keywords[lang]:
+                key = fold(word)
+                other = owners.setdefault(key, topic.id)
+                if other != topic.id:
+                    reader.error(folder / f"{topic.id}.yaml", 1, f"keywords.{lang}",
+                                 f"keyword '{word}' is also a keyword of topic '{other}'")
+
+
+def _read_language(reader: _Reader, path: Path) -> Language:
+    data = reader.mapping(path, reader.load(path), "file") or LineDict()
+    if not hasattr(data, "key_lines"):
+        data.key_lines = {}
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(fold(w) for w in reader.strings(path, data, key, "", required=True))
+
+    def by_lang(key: str) -> dict[str, tuple[str, ...]]:
+        return {k: tuple(fold(w) for w in v) for k, v in reader.per_lang(path, data, key, "").items()}
+
+    cues = reader.get(path, data, "role_cues", dict, "", default={}) or {}
+    role_cues = {}
+    for role, items in cues.items():
+        if role not in ROLES:
+            reader.error(path, cues.line_of(role), f"role_cues.{role}", f"unknown role '{role}'")
+        role_cues[role] = tuple(w.lower() for w in reader.strings(path, cues, role, "role_cues"))
+    return Language(
+        stopwords={k: frozenset(v) for k, v in by_lang("stopwords").items()},
+        small_talk=by_lang("small_talk"),
+        off_topic=words("off_topic"),
+        admin_cues=words("admin_cues"),
+        admin_suffixes=tuple(fold(w) for w in reader.strings(path, data, "admin_suffixes", "")),
+        role_cues=role_cues,
+        from_cues=words("from_cues"),
+        to_cues=words("to_cues"),
+        move_words=tuple(w.lower() for w in reader.strings(path, data, "move_words", "", True)),
+        place_prepositions=words("place_prepositions"),
+        common_words=words("common_words"),
+        not_money=words("not_postcode_after"),
+    )
+
+
+def _check_coverage(reader: _Reader, root: Path, kb: KnowledgeBase) -> None:
+    """Every topic's office kind must have an office for every municipality of every district."""
+    from bot.resolve import offices_for  # local: resolve depends on this module's types
+
+    used = defaultdict(list)
+    for topic in kb.topics.values():
+        used[topic.office_kind].append(topic.id)
+    for kind, topic_ids in used.items():
+        if kind not in kb.office_kinds:
+            continue
+        missing = defaultdict(list)
+        for m in kb.municipalities.values():
+            if not offices_for(kb.office_kinds[kind], m):
+                missing[m.district].append(m.name)
+        for did, names in missing.items():
+            sample = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+            reader.error(root / "offices" / f"{kind}.yaml", 1, "offices",
+                         f"no office in district '{did}' ({sample}) for topic "
+                         f"{', '.join(topic_ids)}")
+
+
+def _check_names(reader: _Reader, root: Path, kb: KnowledgeBase) -> None:
+    """A place name that points to two municipalities must be declared under `ambiguous:`."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for m in kb.municipalities.values():
+        for name in (m.name, *m.aliases, *m.localities):
+            owners[fold(name)].add(m.ags)
+    for name, agss in owners.items():
+        if len(agss) > 1 and not agss <= set(kb.ambiguous.get(name, ())):
+            names = sorted(f"{kb.municipalities[a].name} ({a})" for a in agss)
+            district = kb.municipalities[sorted(agss)[0]].district
+            reader.error(root / "places" / f"{district}.yaml", 1, "ambiguous",
+                         f"place name '{name}' means {' and '.join(names)}: list it under "
+                         "ambiguous:")

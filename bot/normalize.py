@@ -1,0 +1,65 @@
+"""Text normalisation: one folded, tokenised form of a message that every later step matches on."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_CHARS = 2000
+"""Longer messages are cut before matching: no question needs more, and cost must stay bounded."""
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
+_TOKEN = re.compile(r"[a-z0-9]+")
+# Format characters (zero-width spaces, RTL marks) hide inside words: drop them. Control and other
+# unassigned characters separate words at most.
+_DROP = {"Cf"}
+_SPACE = {"Cc", "Co", "Cs", "Cn", "Zl", "Zp"}
+
+
+def clean(text: str) -> str:
+    """Drop invisible and control characters, apply NFKC and cap the length."""
+    text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2])
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in _DROP:
+            continue
+        kept.append(" " if category in _SPACE else ch)
+    return " ".join("".join(kept).split())[:MAX_CHARS]
+
+
+def fold(text: str) -> str:
+    """Lowercase, spell umlauts as ae/oe/ue/ss, strip other accents, turn punctuation into spaces."""
+    text = clean(text).lower().translate(_UMLAUTS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_TOKEN.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A folded word with its position and whether the writer capitalised it."""
+
+    text: str
+    index: int
+    capitalised: bool
+    clause: int
+    """Number of the clause (split at . , ; ? ! – and 'und'/'and' is not a split) the token lies in."""
+
+
+_RAW_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()\-–—/]", re.UNICODE)
+_CLAUSE_BREAK = set(".,;:!?()–—")
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split a message into folded tokens, keeping capitalisation and clause numbers."""
+    tokens: list[Token] = []
+    clause = 0
+    for raw in _RAW_TOKEN.findall(clean(text)):
+        if raw in _CLAUSE_BREAK:
+            clause += 1
+            continue
+        for part in fold(raw).split():
+            tokens.append(Token(part, len(tokens), raw[:1].isupper(), clause))
+    return tokens

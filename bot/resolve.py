@@ -1,0 +1,157 @@
+"""Responsibility: topic → deciding role → place → district → office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.knowledge import District, KnowledgeBase, Municipality, Office, OfficeKind, Topic
+from bot.understand import Mention, Understanding
+
+# Which other roles may stand in when the deciding role is not named (a well is usually on one's
+# own ground; a building plot is a site). Generic: no topic or place is named here.
+ROLE_STAND_INS = {"site": ("property", "business_site"), "property": ("site",)}
+
+PLACE_CERTAINTY = {"name": 1.0, "alias": 0.97, "postcode": 0.95, "locality": 0.93, "district": 0.9}
+FUZZY_PLACE_PENALTY = 0.08
+IMPLICIT_ROLE_PENALTY = 0.05
+
+
+@dataclass(frozen=True)
+class ResolvedOffice:
+    """An office as shown to a person: the template name filled in for the place."""
+
+    id: str
+    name: str
+    address: dict[str, str]
+    phone: str | None
+    email: str | None
+    url: str | None
+    source: str
+    checked: str
+    note: dict[str, str]
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "address": self.address or None,
+                "phone": self.phone, "email": self.email, "url": self.url,
+                "source": self.source, "checked": self.checked}
+
+
+@dataclass
+class Resolution:
+    reason: str
+    topic: Topic | None = None
+    role: str | None = None
+    needs: str | None = None
+    municipality: Municipality | None = None
+    district: District | None = None
+    office: ResolvedOffice | None = None
+    outside: str | None = None
+    confidence: float = 0.0
+    lands: set[str] = field(default_factory=set)
+    """Länder of every place in the question: more than one means a cross-border case."""
+    districts: set[str] = field(default_factory=set)
+    """Districts of every place in the question (for the hurdle log's district pairs)."""
+    choices: list[Municipality] = field(default_factory=list)
+    """When a name or postcode fits several towns that differ in office: the ones to choose from."""
+
+
+def offices_for(kind: OfficeKind, m: Municipality) -> list[Office]:
+    """The most specific offices of a kind for a municipality: own office > district > per town."""
+    for test in (
+        lambda o: m.ags in o.municipalities,
+        lambda o: m.district in o.districts and not o.municipalities,
+        lambda o: o.per_municipality,
+    ):
+        found = [o for o in kind.offices if test(o)]
+        if found:
+            return found
+    return []
+
+
+def render_office(office: Office, m: Municipality) -> ResolvedOffice:
+    name = office.name.replace("{authority}", m.authority).replace("{municipality}", m.name)
+    return ResolvedOffice(office.id, name, office.address, office.phone, office.email, office.url,
+                          office.source, office.checked, office.note)
+
+
+class Resolver:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.by_district: dict[str, list[Municipality]] = {}
+        for m in kb.municipalities.values():
+            self.by_district.setdefault(m.district, []).append(m)
+
+    def towns_of(self, mention: Mention) -> list[Municipality]:
+        towns: dict[str, Municipality] = {}
+        for ref in mention.refs:
+            if ref.kind == "municipality":
+                towns[ref.key] = self.kb.municipalities[ref.key]
+            elif ref.kind == "district":
+                towns.update((m.ags, m) for m in self.by_district.get(ref.key, []))
+        return list(towns.values())
+
+    def districts_of(self, mentions: list[Mention]) -> set[str]:
+        return {t.district for m in mentions for t in self.towns_of(m)}
+
+    def deciding(self, u: Understanding, role: str) -> tuple[list[Mention], bool]:
+        """Mentions that give the deciding place, and whether the role was only implied."""
+        mentions = u.mentions
+        tiers: list[tuple[list[Mention], bool]] = [([m for m in mentions if m.role == role], False)]
+        if role == "residence" and u.moving:
+            tiers.append(([m for m in mentions if m.direction == "to"], False))
+        if role == "route_start":
+            tiers.append(([m for m in mentions if m.direction == "from" and not m.role], False))
+        for stand_in in ROLE_STAND_INS.get(role, ()):
+            tiers.append(([m for m in mentions if m.role == stand_in], True))
+        unmarked = [m for m in mentions if not m.role]
+        if role == "residence" and u.moving:
+            unmarked = [m for m in unmarked if m.direction != "from"]
+        if role == "route_start":
+            unmarked = [m for m in unmarked if m.direction != "to"]
+        tiers.append((unmarked, True))
+        for found, implied in tiers:
+            if found:
+                return found, implied
+        return [], False
+
+    def resolve(self, u: Understanding, topic: Topic | None, topic_score: float) -> Resolution:
+        districts = self.districts_of(u.mentions)
+        lands = {self.kb.districts[d].land for d in districts}
+        if topic is None:
+            return Resolution("no_topic", lands=lands, districts=districts)
+        res = Resolution("needs_place", topic=topic, needs=topic.role, lands=lands,
+                         districts=districts, confidence=round(topic_score, 3))
+        mentions, implied = self.deciding(u, topic.role)
+        if not mentions:
+            return res
+        res.role = topic.role
+        outside = [m for m in mentions if all(r.kind == "outside" for r in m.refs)]
+        inside = [m for m in mentions if m not in outside]
+        if outside and not inside:
+            res.reason, res.needs, res.outside = "outside_region", None, outside[0].text
+            return res
+        towns: dict[str, Municipality] = {}
+        for m in inside:
+            towns.update((t.ags, t) for t in self.towns_of(m))
+        kind = self.kb.office_kinds[topic.office_kind]
+        offered: dict[str, tuple[ResolvedOffice, Municipality]] = {}
+        for town in towns.values():
+            for office in offices_for(kind, town):
+                rendered = render_office(office, town)
+                offered.setdefault(rendered.name, (rendered, town))
+        deciding_districts = {t.district for t in towns.values()}
+        if len(offered) != 1:
+            # Several towns that differ in their office: ask which one, never pick one.
+            res.choices = sorted(towns.values(), key=lambda t: t.name)[:8] if len(
+                towns) <= 8 else []
+            return res
+        office, _ = next(iter(offered.values()))
+        certainty = min(
+            max(PLACE_CERTAINTY.get(r.via, 0.9) for r in m.refs) - FUZZY_PLACE_PENALTY * m.edits
+            for m in inside)
+        res.reason, res.needs, res.office = "answered", None, office
+        res.district = (self.kb.districts[deciding_districts.pop()]
+                        if len(deciding_districts) == 1 else None)
+        res.municipality = next(iter(towns.values())) if len(towns) == 1 else None
+        res.confidence = round(topic_score * certainty - (IMPLICIT_ROLE_PENALTY if implied else 0), 3)
+        return res

@@ -1,0 +1,290 @@
+"""Understanding a message: its language, what kind of message it is, its topic, its places and roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.index import MIN_COMPOUND_PART, PlaceIndex, PlaceRef, TopicIndex
+from bot.knowledge import KnowledgeBase, Language
+from bot.normalize import Token, tokenize
+
+TOPIC_MIN_SCORE = 0.55
+"""Below this best-phrase score no topic is claimed: asking back beats a wrong office."""
+TOPIC_CLOSE = 0.08
+"""A runner-up within this distance of the best topic is offered as an alternative."""
+FUZZY_TOKEN_SIMILARITY = 0.85
+COMPOUND_PART_SIMILARITY = 0.9
+LOOKBACK = 6
+"""How many words before a place are searched for the word that gives it a role."""
+LOOKAHEAD = 4
+
+_POSTCODE = re.compile(r"^\d{5}$")
+
+
+@dataclass
+class Mention:
+    """A place named in the message."""
+
+    start: int
+    end: int
+    text: str
+    refs: list[PlaceRef]
+    edits: int = 0
+    role: str | None = None
+    direction: str | None = None  # "from" | "to" in "von A nach B"
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "role": self.role, "direction": self.direction,
+                "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs]}
+
+
+@dataclass
+class TopicGuess:
+    topic: str
+    score: float
+
+
+@dataclass
+class Understanding:
+    text: str
+    lang: str
+    kind: str  # question | small_talk | off_topic | empty
+    topics: list[TopicGuess] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    moving: bool = False
+    administrative: bool = False
+
+    @property
+    def topic(self) -> TopicGuess | None:
+        return self.topics[0] if self.topics else None
+
+
+def _cue_match(word: str, cues: tuple[str, ...]) -> bool:
+    return any(word.startswith(c[:-1]) if c.endswith("*") else word == c for c in cues)
+
+
+class Understander:
+    """Turns text into an Understanding using the prepared indexes."""
+
+    def __init__(self, kb: KnowledgeBase, topics: TopicIndex, places: PlaceIndex) -> None:
+        self.lang: Language = kb.language
+        self.topics = topics
+        self.places = places
+        self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
+                            | self.lang.place_prepositions | frozenset(topics.weight))
+        self.small_talk = {p for phrases in self.lang.small_talk.values() for p in phrases}
+
+    # -- whole message --------------------------------------------------------------------------
+    def understand(self, text: str) -> Understanding:
+        tokens = tokenize(text)
+        words = [t.text for t in tokens]
+        lang = self.detect_language(words, text)
+        if not tokens:
+            return Understanding(text, lang, "empty")
+        mentions = self.find_places(tokens)
+        in_place = {i for m in mentions for i in range(m.start, m.end)}
+        rest = [t for t in tokens if t.index not in in_place]
+        topics = self.match_topics([t.text for t in rest])
+        joined = " ".join(words)
+        moving = any(_cue_match(w, self.lang.move_words) for w in words) or any(
+            " " in c and c in joined for c in self.lang.move_words)
+        u = Understanding(text, lang, "question", topics, mentions, moving)
+        u.administrative = self.is_administrative([t.text for t in rest])
+        if not topics:
+            if self.is_small_talk(words):
+                u.kind = "small_talk"
+            elif self.is_off_topic(words, joined) or not (u.administrative or mentions):
+                u.kind = "off_topic"
+        return u
+
+    def detect_language(self, words: list[str], raw: str) -> str:
+        de = sum(w in self.lang.stopwords.get("de", ()) for w in words)
+        en = sum(w in self.lang.stopwords.get("en", ()) for w in words)
+        de += 2 * sum(ch in "äöüßÄÖÜ" for ch in raw)
+        if en == de:
+            en += sum(w in self.topics.vocabulary and self._phrase_lang(w) == "en" for w in words)
+            de += sum(w in self.topics.vocabulary and self._phrase_lang(w) == "de" for w in words)
+        return "en" if en > de else "de"
+
+    def _phrase_lang(self, word: str) -> str | None:
+        ids = self.topics.by_token.get(word)
+        return self.topics.phrases[ids[0]].lang if ids else None
+
+    def is_small_talk(self, words: list[str]) -> bool:
+        """Only greetings, thanks and chat: every word belongs to a small-talk phrase."""
+        joined = " ".join(words)
+        if joined in self.small_talk:
+            return True
+        covered = set()
+        for phrase in sorted(self.small_talk, key=len, reverse=True):
+            for m in re.finditer(rf"\b{re.escape(phrase)}\b", joined):
+                covered.update(range(m.start(), m.end()))
+        letters = [i for i, ch in enumerate(joined) if ch != " "]
+        return bool(letters) and sum(i in covered for i in letters) / len(letters) >= 0.6
+
+    def is_off_topic(self, words: list[str], joined: str) -> bool:
+        return any(w in self.lang.off_topic for w in words) or any(
+            " " in c and f" {c} " in f" {joined} " for c in self.lang.off_topic)
+
+    def is_administrative(self, words: list[str]) -> bool:
+        for w in words:
+            if w in self.lang.admin_cues:
+                return True
+            if any(w.endswith(s) and len(w) > len(s) + 2 for s in self.lang.admin_suffixes):
+                return True
+        return False
+
+    # -- topics ---------------------------------------------------------------------------------
+    def expand(self, word: str) -> list[tuple[str, float]]:
+        """Vocabulary words this message word stands for: itself, a typo fix, or compound parts."""
+        idx = self.topics
+        if word in idx.vocabulary:
+            return [(word, 1.0)]
+        if word in idx.stopwords or len(word) < MIN_COMPOUND_PART:
+            return []
+        if word in idx.keywords:
+            return [(word, 1.0)]
+        parts = self._split_compound(word)
+        if parts:
+            return [(p, COMPOUND_PART_SIMILARITY) for p in parts]
+        hit = idx.vocabulary.lookup(word)
+        if hit:
+            return [(hit[0], FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1))]
+        return []
+
+    def _split_compound(self, word: str) -> list[str]:
+        """Split German compounds into known words, longest head first (Elterngeld|antrag)."""
+        vocab = self.topics.vocabulary
+        for cut in range(len(word) - MIN_COMPOUND_PART + 1, MIN_COMPOUND_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            if head not in vocab:
+                continue
+            for rest in (tail, tail[1:] if tail.startswith("s") else None):
+                if rest and rest in vocab:
+                    return [head, rest]
+                if rest and len(rest) >= 2 * MIN_COMPOUND_PART:
+                    deeper = self._split_compound(rest)
+                    if deeper:
+                        return [head, *deeper]
+            return [head] if len(head) >= 2 * MIN_COMPOUND_PART else []
+        return []
+
+    def match_topics(self, words: list[str]) -> list[TopicGuess]:
+        idx = self.topics
+        seen: dict[str, float] = {}
+        for word in words:
+            for vocab_word, similarity in self.expand(word):
+                seen[vocab_word] = max(similarity, seen.get(vocab_word, 0.0))
+        if not seen:
+            return []
+        scores: dict[str, float] = {}
+        for word, similarity in seen.items():
+            topic = idx.keywords.get(word)
+            if topic:
+                scores[topic] = max(scores.get(topic, 0.0), 0.95 * similarity)
+        candidates = {i for w in seen for i in idx.by_token.get(w, ())}
+        for i in candidates:
+            phrase = idx.phrases[i]
+            matched = sum(idx.weight[t] * seen[t] for t in phrase.tokens if t in seen)
+            coverage = matched / phrase.weight
+            # A phrase of only common words ("antrag stellen") is weak evidence even in full.
+            strength = min(1.0, phrase.weight / (0.75 * idx.full_weight))
+            score = coverage * strength
+            if score > scores.get(phrase.topic, 0.0):
+                scores[phrase.topic] = score
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if not ranked or ranked[0][1] < TOPIC_MIN_SCORE:
+            return []
+        best = ranked[0][1]
+        return [TopicGuess(t, round(s, 3)) for t, s in ranked[:3]
+                if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
+
+    # -- places ---------------------------------------------------------------------------------
+    def find_places(self, tokens: list[Token]) -> list[Mention]:
+        mentions: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            found = self._place_at(tokens, i)
+            if found:
+                mentions.append(found)
+                i = found.end
+            else:
+                i += 1
+        self._assign_roles(tokens, mentions)
+        return mentions
+
+    def _place_at(self, tokens: list[Token], i: int) -> Mention | None:
+        idx = self.places
+        word = tokens[i].text
+        after = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        if _POSTCODE.match(word):
+            if after in self.lang.not_money:
+                return None
+            refs = idx.postcodes.get(word) or [PlaceRef("outside", word, "postcode")]
+            return Mention(i, i + 1, word, list(refs))
+        for n in range(min(idx.max_tokens, len(tokens) - i), 0, -1):
+            key = " ".join(t.text for t in tokens[i:i + n])
+            refs = idx.names.get(key)
+            if refs and self._plausible(tokens, i, n, key):
+                return Mention(i, i + n, key, list(refs))
+        if word in self.known_words or not self._looks_like_place(tokens, i):
+            return None
+        # German place adjectives and genitives: "Hamelner", "Mindener", "Hamelns"
+        for suffix in ("er", "s"):
+            stem = word[: -len(suffix)]
+            if word.endswith(suffix) and stem in idx.names:
+                return Mention(i, i + 1, word, list(idx.names[stem]))
+        for n in (3, 2, 1):
+            if i + n > len(tokens):
+                continue
+            words = [t.text for t in tokens[i:i + n]]
+            if any(w in self.known_words for w in words):
+                continue
+            hit = idx.vocabulary.lookup(" ".join(words))
+            if hit and hit[1] > 0:
+                return Mention(i, i + n, " ".join(words), list(idx.names[hit[0]]), edits=hit[1])
+        return None
+
+    def _plausible(self, tokens: list[Token], i: int, n: int, key: str) -> bool:
+        """Names that are also ordinary words count only as 'in Lage', capitalised."""
+        if n > 1 or key not in self.lang.common_words and key not in self.topics.stopwords:
+            return True
+        before = tokens[i - 1].text if i else ""
+        return tokens[i].capitalised and before in self.lang.place_prepositions
+
+    def _looks_like_place(self, tokens: list[Token], i: int) -> bool:
+        """Fuzzy place matching only where a place is plausible: capitalised or after 'in', 'aus' …"""
+        before = tokens[i - 1].text if i else ""
+        return tokens[i].capitalised or before in self.lang.place_prepositions
+
+    # -- roles ----------------------------------------------------------------------------------
+    def _assign_roles(self, tokens: list[Token], mentions: list[Mention]) -> None:
+        for k, m in enumerate(mentions):
+            prev_end = mentions[k - 1].end if k else 0
+            next_start = mentions[k + 1].start if k + 1 < len(mentions) else len(tokens)
+            before = tokens[max(prev_end, m.start - LOOKBACK):m.start]
+            if before and before[-1].text in self.lang.from_cues:
+                m.direction = "from"
+            elif before and before[-1].text in self.lang.to_cues:
+                m.direction = "to"
+            for tok in reversed(before):
+                role = self._role_of(tok.text)
+                if role:
+                    m.role = role
+                    break
+            if m.role:
+                continue
+            for tok in tokens[m.end:min(next_start, m.end + LOOKAHEAD)]:
+                if tok.text in self.lang.place_prepositions:
+                    break
+                role = self._role_of(tok.text)
+                if role:
+                    m.role = role
+                    break
+
+    def _role_of(self, word: str) -> str | None:
+        for role, cues in self.lang.role_cues.items():
+            if _cue_match(word, cues):
+                return role
+        return None

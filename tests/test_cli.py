@@ -1,0 +1,66 @@
+"""The `weserbot` command as a user runs it, in a separate process, from any directory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def weserbot(*args: str, stdin: str | None = None, cwd: Path | None = None
+             ) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, text=True,
+                          capture_output=True, cwd=cwd, timeout=120)
+
+
+def test_ask_prints_a_readable_answer_from_any_directory(tmp_path: Path):
+    run = weserbot("ask", "Ich wohne in Lügde – wo melde ich mein Auto an?", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "Lügde" in run.stdout and "Zulassung" in run.stdout
+
+
+def test_ask_json_follows_the_design_contract():
+    run = weserbot("ask", "--json", "Ich wohne in Lügde und arbeite in Hameln – wo verlängere "
+                   "ich meine Aufenthaltserlaubnis?")
+    answer = json.loads(run.stdout)
+    for key in ("question", "lang", "answered", "topic", "district", "municipality", "role",
+                "needs", "office", "reason", "logs_hurdle", "confidence", "text"):
+        assert key in answer
+    assert (answer["district"], answer["reason"]) == ("lippe", "answered")
+
+
+def test_batch_answers_each_line_on_its_own_in_order():
+    questions = ["Wo beantrage ich Wohngeld?", "Lügde", "Hallo", "Kfz-Zulassung 31785"]
+    run = weserbot("ask", "--json", "--batch", "-", stdin="\n".join(questions) + "\n")
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [a["question"] for a in lines] == questions
+    assert [a["reason"] for a in lines][0] == "needs_place"
+    assert lines[1]["answered"] is False  # no conversation state across lines
+    assert (lines[3]["topic"], lines[3]["district"]) == ("kfz-zulassung", "hameln-pyrmont")
+
+
+def test_check_reports_problems_and_exits_1(kb_copy: Path):
+    (kb_copy / "topics" / "wohngeld.yaml").write_text("id: [wohngeld\n")
+    run = weserbot("--knowledge", str(kb_copy), "check")
+    assert run.returncode == 1
+    assert "knowledge/topics/wohngeld.yaml:" in run.stdout
+
+
+def test_check_passes_on_the_bundled_base():
+    run = weserbot("check")
+    assert run.returncode == 0 and "knowledge base OK" in run.stdout
+
+
+def test_ask_refuses_to_start_on_an_invalid_base(kb_copy: Path):
+    (kb_copy / "topics" / "wohngeld.yaml").write_text("id: [wohngeld\n")
+    run = weserbot("--knowledge", str(kb_copy), "ask", "Hallo")
+    assert run.returncode == 1 and "wohngeld.yaml:" in run.stderr and not run.stdout
+
+
+def test_eval_prints_rates_and_passes_its_bars():
+    run = weserbot("eval", str(ROOT / "eval" / "questions.jsonl"))
+    assert "topic right" in run.stdout and "wrong confident answers" in run.stdout
+    assert run.returncode == 0, run.stdout[-2000:]
