@@ -171,7 +171,8 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
     """Build the reply for a message that was understood as `kind` and resolved as `res`."""
     t = TEXT[lang]
     if res is None:
-        return Answer(question, lang, kind if kind != "empty" else "off_topic", t[kind],
+        # An empty or emoji-only message is treated like a greeting: friendly, never logged.
+        return Answer(question, lang, kind if kind != "empty" else "small_talk", t[kind],
                       places=places)
     topic: Topic | None = res.topic
     answer = Answer(question, lang, res.reason, "", topic=topic.id if topic else None,

@@ -42,7 +42,9 @@ class Engine:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.understander = Understander(kb, TopicIndex(kb), PlaceIndex(kb))
+        places = PlaceIndex(kb)
+        place_words = {name for name in places.names if " " not in name}
+        self.understander = Understander(kb, TopicIndex(kb, place_words), places)
         self.resolver = Resolver(kb)
 
     @classmethod

@@ -39,22 +39,26 @@ class FuzzyVocabulary:
     def __contains__(self, word: str) -> bool:
         return word in self.words
 
-    def _lookup(self, word: str) -> tuple[str, int] | None:
-        """Return (vocabulary word, edits) for the closest word within the tolerance, or None."""
+    def _lookup(self, word: str) -> tuple[tuple[str, ...], int] | None:
+        """All vocabulary words at the smallest distance within the tolerance, and that distance.
+
+        Ties are all returned ("parentl" is as near to "parent" as to "parental"): the caller
+        knows which reading fits.
+        """
         if word in self.words:
-            return word, 0
+            return (word,), 0
         limit = max_edits(len(word))
         if not limit:
             return None
-        best: tuple[str, int] | None = None
-        seen: set[str] = set()
+        found: dict[str, int] = {}
         for length in range(len(word) - limit, len(word) + limit + 1):
             for letter in set(word[:2]):
                 bucket = self._buckets.get((length, letter))
-                if not bucket:
-                    continue
-                hit = process.extractOne(word, bucket, scorer=OSA.distance, score_cutoff=limit)
-                if hit and hit[0] not in seen and (best is None or hit[1] < best[1]):
-                    best = (hit[0], int(hit[1]))
-                    seen.add(hit[0])
-        return best
+                if bucket:
+                    for hit, distance, _ in process.extract(
+                            word, bucket, scorer=OSA.distance, score_cutoff=limit, limit=None):
+                        found[hit] = int(distance)
+        if not found:
+            return None
+        best = min(found.values())
+        return tuple(sorted(w for w, d in found.items() if d == best)), best

@@ -35,9 +35,12 @@ class PlaceRef:
 class TopicIndex:
     """Phrases of all topics with token weights (rarer across topics = stronger)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        stop = set().union(*kb.language.stopwords.values())
-        self.stopwords = frozenset(stop)
+    def __init__(self, kb: KnowledgeBase, place_names: set[str] | frozenset[str] = frozenset()
+                 ) -> None:
+        # Place names inside phrases ("Zulassungsstelle Hameln") are evidence of a place, not of a
+        # topic: left in, they would also hide typos of that place.
+        self.stopwords = frozenset().union(*kb.language.stopwords.values())
+        stop = self.stopwords | set(place_names)
         raw: list[tuple[str, str, tuple[str, ...]]] = []
         topics_of: dict[str, set[str]] = defaultdict(set)
         self.keywords: dict[str, str] = {}
@@ -51,6 +54,8 @@ class TopicIndex:
                             topics_of[t].add(topic.id)
                 for word in topic.keywords[lang]:
                     key = fold(word).replace(" ", "")
+                    if key in place_names:
+                        continue
                     self.keywords[key] = topic.id
                     topics_of[key].add(topic.id)
         n_topics = max(len(kb.topics), 1)

@@ -123,6 +123,7 @@ class Language:
     from_cues: frozenset[str]
     to_cues: frozenset[str]
     move_words: tuple[str, ...]
+    move_concept: str
     place_prepositions: frozenset[str]
     common_words: frozenset[str]
     not_money: frozenset[str]
@@ -534,6 +535,7 @@ def _read_language(reader: _Reader, path: Path) -> Language:
         from_cues=words("from_cues"),
         to_cues=words("to_cues"),
         move_words=tuple(w.lower() for w in reader.strings(path, data, "move_words", "", True)),
+        move_concept=fold(str(reader.get(path, data, "move_concept", str, "", default="umzug"))),
         place_prepositions=words("place_prepositions"),
         common_words=words("common_words"),
         not_money=words("not_postcode_after"),

@@ -98,7 +98,7 @@ class Resolver:
         mentions = u.mentions
         tiers: list[tuple[list[Mention], bool]] = [([m for m in mentions if m.role == role], False)]
         if role == "residence" and u.moving:
-            tiers.append(([m for m in mentions if m.direction == "to"], False))
+            tiers.append(([m for m in mentions if m.direction == "to" and not m.role], False))
         if role == "route_start":
             tiers.append(([m for m in mentions if m.direction == "from" and not m.role], False))
         for stand_in in ROLE_STAND_INS.get(role, ()):
@@ -140,8 +140,8 @@ class Resolver:
                 rendered = render_office(office, town)
                 offered.setdefault(rendered.name, (rendered, town))
         deciding_districts = {t.district for t in towns.values()}
-        if len(offered) != 1:
-            # Several towns that differ in their office: ask which one, never pick one.
+        if len(offered) != 1 or len(deciding_districts) != 1:
+            # Several towns that differ in office or district: ask which one, never pick one.
             res.choices = sorted(towns.values(), key=lambda t: t.name)[:8] if len(
                 towns) <= 8 else []
             return res
@@ -150,8 +150,7 @@ class Resolver:
             max(PLACE_CERTAINTY.get(r.via, 0.9) for r in m.refs) - FUZZY_PLACE_PENALTY * m.edits
             for m in inside)
         res.reason, res.needs, res.office = "answered", None, office
-        res.district = (self.kb.districts[deciding_districts.pop()]
-                        if len(deciding_districts) == 1 else None)
+        res.district = self.kb.districts[deciding_districts.pop()]
         res.municipality = next(iter(towns.values())) if len(towns) == 1 else None
         res.confidence = round(topic_score * certainty - (IMPLICIT_ROLE_PENALTY if implied else 0), 3)
         return res

@@ -9,12 +9,14 @@ from bot.index import MIN_COMPOUND_PART, PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, Language
 from bot.normalize import Token, tokenize
 
-TOPIC_MIN_SCORE = 0.55
+TOPIC_MIN_SCORE = 0.6
 """Below this best-phrase score no topic is claimed: asking back beats a wrong office."""
 TOPIC_CLOSE = 0.08
 """A runner-up within this distance of the best topic is offered as an alternative."""
 FUZZY_TOKEN_SIMILARITY = 0.85
 COMPOUND_PART_SIMILARITY = 0.9
+MOVE_SIMILARITY = 0.8
+"""A move told in other words counts a little less than the word 'Umzug' itself."""
 LOOKBACK = 6
 """How many words before a place are searched for the word that gives it a role."""
 LOOKAHEAD = 4
@@ -71,30 +73,38 @@ class Understander:
         self.lang: Language = kb.language
         self.topics = topics
         self.places = places
-        self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
-                            | self.lang.place_prepositions | frozenset(topics.weight))
         self.small_talk = {p for phrases in self.lang.small_talk.values() for p in phrases}
+        self.small_talk_words = {w for p in self.small_talk for w in p.split()}
+        cue_words = {c for cues in self.lang.role_cues.values() for c in cues if "*" not in c}
+        self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
+                            | self.lang.place_prepositions | frozenset(topics.weight)
+                            | self.lang.from_cues | self.lang.to_cues | self.lang.common_words
+                            | self.small_talk_words | cue_words)
 
     # -- whole message --------------------------------------------------------------------------
     def understand(self, text: str) -> Understanding:
         tokens = tokenize(text)
         words = [t.text for t in tokens]
         lang = self.detect_language(words, text)
-        if not tokens:
+        if not any(len(t.text) > 1 or t.text.isdigit() for t in tokens):
             return Understanding(text, lang, "empty")
         mentions = self.find_places(tokens)
         in_place = {i for m in mentions for i in range(m.start, m.end)}
         rest = [t for t in tokens if t.index not in in_place]
-        topics = self.match_topics([t.text for t in rest])
         joined = " ".join(words)
         moving = any(_cue_match(w, self.lang.move_words) for w in words) or any(
             " " in c and c in joined for c in self.lang.move_words)
+        # "Ich ziehe nach Detmold" speaks of a move even without the word "Umzug" that phrases use.
+        topics = self.match_topics([t.text for t in rest],
+                                   {self.lang.move_concept: MOVE_SIMILARITY} if moving else {})
         u = Understanding(text, lang, "question", topics, mentions, moving)
         u.administrative = self.is_administrative([t.text for t in rest])
-        if not topics:
+        if topics and not u.administrative and self.is_off_topic(words, joined):
+            u.topics = []  # "recommend a good restaurant" is not a licence question
+        if not u.topics:
             if self.is_small_talk(words):
                 u.kind = "small_talk"
-            elif self.is_off_topic(words, joined) or not (u.administrative or mentions):
+            elif self.is_off_topic(words, joined) or not u.administrative:
                 u.kind = "off_topic"
         return u
 
@@ -112,16 +122,11 @@ class Understander:
         return self.topics.phrases[ids[0]].lang if ids else None
 
     def is_small_talk(self, words: list[str]) -> bool:
-        """Only greetings, thanks and chat: every word belongs to a small-talk phrase."""
-        joined = " ".join(words)
-        if joined in self.small_talk:
+        """Only greetings, thanks and chat: no word is left once small talk and stopwords are out."""
+        if " ".join(words) in self.small_talk:
             return True
-        covered = set()
-        for phrase in sorted(self.small_talk, key=len, reverse=True):
-            for m in re.finditer(rf"\b{re.escape(phrase)}\b", joined):
-                covered.update(range(m.start(), m.end()))
-        letters = [i for i, ch in enumerate(joined) if ch != " "]
-        return bool(letters) and sum(i in covered for i in letters) / len(letters) >= 0.6
+        content = [w for w in words if len(w) > 1 and w not in self.topics.stopwords]
+        return all(w in self.small_talk_words for w in content)
 
     def is_off_topic(self, words: list[str], joined: str) -> bool:
         return any(w in self.lang.off_topic for w in words) or any(
@@ -145,13 +150,14 @@ class Understander:
             return []
         if word in idx.keywords:
             return [(word, 1.0)]
+        hit = idx.vocabulary.lookup(word)
+        fuzzy = [(w, FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1)) for w in hit[0]] if hit else []
+        if hit and hit[1] <= 1:  # one slip of the finger beats splitting into parts
+            return fuzzy
         parts = self._split_compound(word)
         if parts:
             return [(p, COMPOUND_PART_SIMILARITY) for p in parts]
-        hit = idx.vocabulary.lookup(word)
-        if hit:
-            return [(hit[0], FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1))]
-        return []
+        return fuzzy
 
     def _split_compound(self, word: str) -> list[str]:
         """Split German compounds into known words, longest head first (Elterngeld|antrag)."""
@@ -170,12 +176,19 @@ class Understander:
             return [head] if len(head) >= 2 * MIN_COMPOUND_PART else []
         return []
 
-    def match_topics(self, words: list[str]) -> list[TopicGuess]:
+    def match_topics(self, words: list[str], implied: dict[str, float] | None = None
+                     ) -> list[TopicGuess]:
+        """Score every topic whose phrases share a word with the message; best first."""
         idx = self.topics
-        seen: dict[str, float] = {}
+        seen: dict[str, float] = {w: s for w, s in (implied or {}).items() if w in idx.weight}
         for word in words:
             for vocab_word, similarity in self.expand(word):
                 seen[vocab_word] = max(similarity, seen.get(vocab_word, 0.0))
+        for left, right in zip(words, words[1:], strict=False):
+            # "Schwerbehinderten Ausweis", "Kita Platz": a compound written apart
+            joined = left + right
+            if joined in idx.vocabulary or joined in idx.keywords:
+                seen[joined] = 1.0
         if not seen:
             return []
         scores: dict[str, float] = {}
@@ -228,23 +241,45 @@ class Understander:
             refs = idx.names.get(key)
             if refs and self._plausible(tokens, i, n, key):
                 return Mention(i, i + n, key, list(refs))
-        if word in self.known_words or not self._looks_like_place(tokens, i):
+        if word in self.known_words:
             return None
         # German place adjectives and genitives: "Hamelner", "Mindener", "Hamelns"
         for suffix in ("er", "s"):
             stem = word[: -len(suffix)]
             if word.endswith(suffix) and stem in idx.names:
                 return Mention(i, i + 1, word, list(idx.names[stem]))
+        # Typos: where a place is expected ("in Hamlen", "Holzmindn") more edits are tolerated than
+        # for a lowercase word in passing, and a word as near to a topic word is not a place.
+        before = tokens[i - 1].text if i else ""
+        expected = tokens[i].capitalised or before in self.lang.place_prepositions
         for n in (3, 2, 1):
             if i + n > len(tokens):
                 continue
             words = [t.text for t in tokens[i:i + n]]
             if any(w in self.known_words for w in words):
                 continue
-            hit = idx.vocabulary.lookup(" ".join(words))
-            if hit and hit[1] > 0:
-                return Mention(i, i + n, " ".join(words), list(idx.names[hit[0]]), edits=hit[1])
+            joined = " ".join(words)
+            hit = idx.vocabulary.lookup(joined)
+            if not hit or hit[1] == 0:
+                continue
+            names, edits = hit
+            if not expected and (edits > 1 or len(joined) < 6):
+                continue
+            topic_hit = self.topics.vocabulary.lookup(joined) if n == 1 else None
+            if topic_hit and topic_hit[1] <= edits:
+                continue
+            return Mention(i, i + n, joined, self._prefer(names), edits=edits)
         return None
+
+    def _prefer(self, names: tuple[str, ...]) -> list[PlaceRef]:
+        """Of equally near names, prefer places in the region, and towns over their localities."""
+        refs = [r for name in names for r in self.places.names[name]]
+
+        def rank(ref: PlaceRef) -> tuple[bool, bool]:
+            return ref.kind == "outside", ref.via not in ("name", "alias")
+
+        best = min(map(rank, refs))
+        return [r for r in refs if rank(r) == best]
 
     def _plausible(self, tokens: list[Token], i: int, n: int, key: str) -> bool:
         """Names that are also ordinary words count only as 'in Lage', capitalised."""
@@ -252,11 +287,6 @@ class Understander:
             return True
         before = tokens[i - 1].text if i else ""
         return tokens[i].capitalised and before in self.lang.place_prepositions
-
-    def _looks_like_place(self, tokens: list[Token], i: int) -> bool:
-        """Fuzzy place matching only where a place is plausible: capitalised or after 'in', 'aus' …"""
-        before = tokens[i - 1].text if i else ""
-        return tokens[i].capitalised or before in self.lang.place_prepositions
 
     # -- roles ----------------------------------------------------------------------------------
     def _assign_roles(self, tokens: list[Token], mentions: list[Mention]) -> None:
@@ -276,7 +306,7 @@ class Understander:
             if m.role:
                 continue
             for tok in tokens[m.end:min(next_start, m.end + LOOKAHEAD)]:
-                if tok.text in self.lang.place_prepositions:
+                if tok.text in self.lang.place_prepositions or tok.clause != tokens[m.start].clause:
                     break
                 role = self._role_of(tok.text)
                 if role:

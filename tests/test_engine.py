@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ask
 
 from bot.engine import Context, Engine
-from conftest import ask
 
 
 def test_live_in_one_land_work_in_the_other_residence_decides(engine: Engine):

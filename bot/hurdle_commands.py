@@ -1,0 +1,239 @@
+"""`weserbot hurdles list|show|set-status|export` and `weserbot report`: the log for the staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.cli import register
+from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
+
+CSV_FIELDS = ("id", "status", "topic", "reason", "count", "askers", "first_seen", "last_seen",
+              "title", "note", "district_pairs", "lands", "examples")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Spreadsheets run cells starting with these as formulas; the questions come from the public."""
+
+
+class UsageError(Exception):
+    """A wrong argument; the message is for the person at the terminal."""
+
+
+def _date(text: str) -> datetime:
+    """A --since/--until value: YYYY-MM-DD (local midnight) or a full ISO date and time."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-03-31") from exc
+    return value if value.tzinfo else value.astimezone()
+
+
+def _until(text: str) -> datetime:
+    """--until DATE includes that whole day; a date with a time is taken as is."""
+    value = _date(text)
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return value
+    return value + timedelta(days=1)
+
+
+def _settings(args: argparse.Namespace) -> tuple[Path, str, int | None]:
+    """Path, secret and retention of the log: --db wins over the config's hurdles.path. Without
+    a config the retention is unknown, and nothing is purged (the bot's setting may be longer)."""
+    path, secret, retention = None, "", None
+    if getattr(args, "config", None):
+        from bot.config import ConfigError, load_config
+
+        try:
+            cfg = load_config(Path(args.config))
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+        path, secret, retention = cfg.hurdles.path, cfg.hurdles.secret, cfg.hurdles.retention_days
+    if getattr(args, "db", None):
+        path = Path(args.db)
+    if path is None:
+        raise UsageError("which hurdle log? give --db FILE or --config FILE")
+    if not path.is_file():
+        raise UsageError(f"no hurdle log at {path} (the bot creates it when it logs the first "
+                         "question)")
+    return path, secret, retention
+
+
+def _with_store(args: argparse.Namespace,
+                work: Callable[[HurdleStore], Awaitable[int]]) -> int:
+    """Open the log, run `work`, close it; problems become a message and exit status 2."""
+    async def main() -> int:
+        path, secret, retention = _settings(args)
+        store = await HurdleStore.open(path, secret, retention or 365,
+                                       purge_on_open=retention is not None)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(main())
+    except (UsageError, StoreUnavailable, OSError) as exc:
+        print(f"weserbot {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"status": args.status, "topic": args.topic, "district": args.district,
+            "since": args.since, "until": args.until, "open_only": args.open}
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "–"
+
+
+# -- output ---------------------------------------------------------------------------------------
+def table(hurdles: list[Hurdle], width: int | None = None) -> str:
+    """A plain text table, one hurdle a line, the question cut to the terminal width."""
+    width = width or shutil.get_terminal_size((160, 24)).columns
+    lines = [f"{'ID':>5}  {'STATUS':<18} {'COUNT':>5} {'ASKERS':>6}  {'LAST SEEN':<10}  "
+             f"{'TOPIC':<22} {'REASON':<17} QUESTION"]
+    for h in hurdles:
+        line = (f"{h.id:>5}  {h.status:<18} {h.count:>5} {h.askers:>6}  "
+                f"{h.last_seen.astimezone():%Y-%m-%d}  {(h.topic or '–')[:22]:<22} "
+                f"{h.reason[:17]:<17} ")
+        lines.append(line + " ".join(h.title.split())[:max(width - len(line), 30)])
+    return "\n".join(lines)
+
+
+def details(h: Hurdle) -> str:
+    """Everything known about one hurdle, for `show`."""
+    lines = [f"Hurdle {h.id}: {h.title}",
+             f"  status:         {h.status}" + (f" (since {_local(h.status_changed)})"
+                                                 if h.status_changed else ""),
+             f"  note:           {h.note or '–'}",
+             f"  topic / reason: {h.topic or '–'} / {h.reason}",
+             f"  count:          {h.count} question(s) from {h.askers} asker(s)",
+             f"  first seen:     {_local(h.first_seen)}",
+             f"  last seen:      {_local(h.last_seen)}",
+             f"  districts:      {', '.join(h.district_pairs) or '–'}",
+             f"  Länder:         {', '.join(h.lands) or '–'}",
+             "  examples:"]
+    lines.extend(f"    - {e}" for e in h.examples)
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(hurdles: list[Hurdle]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for h in hurdles:
+        data = h.to_json()
+        data["district_pairs"] = "; ".join(h.district_pairs)
+        data["lands"] = "; ".join(h.lands)
+        data["examples"] = " | ".join(h.examples)
+        writer.writerow([_cell(data[f]) for f in CSV_FIELDS])
+    return out.getvalue()
+
+
+def to_json(hurdles: list[Hurdle]) -> str:
+    return json.dumps([h.to_json() for h in hurdles], ensure_ascii=False, indent=2) + "\n"
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+# -- hurdles --------------------------------------------------------------------------------------
+def _setup_hurdles(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="FILE", help="the hurdle log (default: hurdles.path from "
+                   "--config)")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="the hurdle log")
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--status", choices=STATUSES)
+    filters.add_argument("--open", action="store_true", help="only new and in_review")
+    filters.add_argument("--topic", help="topic id, e.g. kfz-zulassung")
+    filters.add_argument("--district", help="district id, e.g. lippe (counts only questions "
+                         "naming a place there)")
+    filters.add_argument("--since", type=_date, metavar="DATE", help="from this day (YYYY-MM-DD)")
+    filters.add_argument("--until", type=_until, metavar="DATE", help="up to and including "
+                         "this day")
+    sub = p.add_subparsers(dest="action", required=True)
+    ls = sub.add_parser("list", parents=[db, filters], help="hurdles, most frequent first")
+    ls.add_argument("--limit", type=int, default=20)
+    show = sub.add_parser("show", parents=[db], help="all details of one hurdle")
+    show.add_argument("id", type=int)
+    st = sub.add_parser("set-status", parents=[db], help="record what was done about a hurdle")
+    st.add_argument("id", type=int)
+    st.add_argument("status", choices=STATUSES)
+    st.add_argument("--note", help="a note for colleagues (kept if not given)")
+    ex = sub.add_parser("export", parents=[db, filters], help="all matching hurdles as CSV/JSON")
+    ex.add_argument("--format", choices=("csv", "json"), default="csv")
+    ex.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+
+
+def run_hurdles(args: argparse.Namespace) -> int:
+    async def work(store: HurdleStore) -> int:
+        if args.action == "list":
+            found = await store.hurdles(**_filters(args), limit=args.limit)
+            print(table(found) if found else "no hurdles match")
+        elif args.action == "show":
+            hurdle = await store.hurdle(args.id)
+            if hurdle is None:
+                raise UsageError(f"no hurdle {args.id}")
+            print(details(hurdle))
+        elif args.action == "set-status":
+            try:
+                hurdle = await store.set_status(args.id, args.status, args.note)
+            except KeyError:
+                raise UsageError(f"no hurdle {args.id}") from None
+            print(f"hurdle {hurdle.id}: {hurdle.status}" + (f" – {hurdle.note}"
+                                                            if hurdle.note else ""))
+        else:
+            found = await store.hurdles(**_filters(args), limit=None)
+            _write(to_csv(found) if args.format == "csv" else to_json(found), args.out)
+            if args.out:
+                print(f"{len(found)} hurdle(s) written to {args.out}")
+        return 0
+
+    return _with_store(args, work)
+
+
+# -- report ---------------------------------------------------------------------------------------
+def _setup_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file to write")
+    p.add_argument("--db", metavar="FILE", help="the hurdle log (default: from --config)")
+    p.add_argument("--since", type=_date, metavar="DATE", help="from this day (YYYY-MM-DD)")
+    p.add_argument("--until", type=_until, metavar="DATE", help="up to and including this day")
+    p.add_argument("--top", type=int, default=20, help="how many open hurdles to list")
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from bot.report import build_report
+
+    async def work(store: HurdleStore) -> int:
+        page = await build_report(store, since=args.since, until=args.until, top=args.top)
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"report written to {args.out} – open it in a browser")
+        return 0
+
+    return _with_store(args, work)
+
+
+register("hurdles", "the hurdle log: list, show, set-status, export", _setup_hurdles,
+         run_hurdles)
+register("report", "write the hurdle report as one HTML page", _setup_report, run_report)

@@ -1,0 +1,501 @@
+"""The hurdle log: questions the bot could not answer, grouped into hurdles for the region's staff.
+
+One SQLite file (WAL mode) behind one aiosqlite connection. Each entry keeps what the engine
+understood and why it failed, with a pseudonymous asker key instead of any Telegram identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from bot.grouping import best_match, district_path, folded, group_key
+
+if TYPE_CHECKING:
+    from bot.answer import Answer
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("new", "in_review", "answered_by_update", "forwarded", "not_a_hurdle")
+OPEN_STATUSES = ("new", "in_review")
+"""Hurdles still waiting for the staff; the others have been dealt with one way or another."""
+REASONS = ("no_topic", "needs_place", "outside_region", "negative_feedback")
+"""The reasons the bot logs; others are stored as given."""
+SCHEMA_VERSION = 2
+MAX_QUESTION = 500
+"""Characters of a question kept: enough for any real question, bounded for abuse."""
+MAX_EXAMPLES = 5
+BUSY_TIMEOUT_MS = 5000
+PURGE_EVERY_S = 24 * 3600
+"""A long-running bot purges expired entries this often, not only when it starts."""
+_TS = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class StoreUnavailable(Exception):
+    """The hurdle log cannot be used (missing folder, broken or foreign file, disk error)."""
+
+
+@dataclass
+class Hurdle:
+    """Similar logged questions of one topic and reason, with what the staff decided about them."""
+
+    id: int
+    title: str
+    topic: str | None
+    reason: str
+    status: str
+    note: str | None
+    count: int
+    askers: int
+    first_seen: datetime
+    last_seen: datetime
+    examples: list[str] = field(default_factory=list)
+    district_pairs: list[str] = field(default_factory=list)
+    lands: list[str] = field(default_factory=list)
+    status_changed: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("first_seen", "last_seen", "status_changed"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One logged question reduced to what charts need (no text, no asker)."""
+
+    ts: datetime
+    topic: str | None
+    reason: str
+    path: str
+
+
+def to_ts(moment: datetime) -> str:
+    """The stored form of a time: UTC, fixed width, so that text order is time order.
+    A naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(_TS)
+
+
+def from_ts(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- schema ---------------------------------------------------------------------------------------
+# Migrations are history: never edit one that has shipped, add the next version instead.
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def _v1(db: aiosqlite.Connection) -> None:
+    """The first log: flat entries, no grouping."""
+    await db.execute("""CREATE TABLE entries (
+        id INTEGER PRIMARY KEY, ts TEXT NOT NULL, lang TEXT NOT NULL, question TEXT NOT NULL,
+        topic TEXT, reason TEXT NOT NULL, asker TEXT)""")
+    await db.execute("CREATE INDEX entries_ts ON entries (ts)")
+
+
+async def _v2(db: aiosqlite.Connection) -> None:
+    """Hurdles with a staff status; entries keep places, districts and Länder."""
+    await db.execute("""CREATE TABLE hurdles (
+        id INTEGER PRIMARY KEY, group_key TEXT NOT NULL, topic TEXT, reason TEXT NOT NULL,
+        title TEXT NOT NULL, folded TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new' CHECK (status IN
+            ('new', 'in_review', 'answered_by_update', 'forwarded', 'not_a_hurdle')),
+        note TEXT, status_changed TEXT)""")
+    await db.execute("CREATE INDEX hurdles_group ON hurdles (group_key)")
+    for column in ("hurdle_id INTEGER REFERENCES hurdles (id)", "municipality TEXT",
+                   "district TEXT", "needs TEXT", "office TEXT", "feedback_for TEXT",
+                   "places TEXT NOT NULL DEFAULT '[]'", "districts TEXT NOT NULL DEFAULT '[]'",
+                   "lands TEXT NOT NULL DEFAULT '[]'", "path TEXT NOT NULL DEFAULT ''"):
+        await db.execute(f"ALTER TABLE entries ADD COLUMN {column}")
+    await db.execute("CREATE INDEX entries_hurdle ON entries (hurdle_id, ts)")
+    await db.execute("CREATE INDEX entries_asker ON entries (asker)")
+    rows = await db.execute_fetchall("SELECT id, topic, reason, question FROM entries ORDER BY id")
+    for entry_id, topic, reason, question in rows:
+        hurdle_id = await _hurdle_for(db, topic, reason, question)
+        await db.execute("UPDATE entries SET hurdle_id = ? WHERE id = ?", (hurdle_id, entry_id))
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1, 2: _v2}
+
+
+async def _hurdle_for(db: aiosqlite.Connection, topic: str | None, reason: str,
+                      question: str) -> int:
+    """The hurdle a question joins: the most similar of its topic and reason, else a new one."""
+    key = group_key(topic, reason)
+    text = folded(question)
+    rows = await db.execute_fetchall("SELECT id, folded FROM hurdles WHERE group_key = ?", (key,))
+    found = best_match(text, {row[0]: row[1] for row in rows})
+    if found is not None:
+        return found
+    cursor = await db.execute(
+        "INSERT INTO hurdles (group_key, topic, reason, title, folded) VALUES (?, ?, ?, ?, ?)",
+        (key, topic, reason, question, text))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _clip(text: Any, limit: int) -> str:
+    return str(text or "")[:limit]
+
+
+def _places(answer: Answer) -> list[dict[str, Any]]:
+    """Only what explains a failure: the mention, its role and what it was taken for."""
+    return [{"text": _clip(p.get("text"), 100), "role": p.get("role"),
+             "direction": p.get("direction"), "refs": list(p.get("refs") or [])[:10]}
+            for p in answer.places[:10]]
+
+
+class HurdleStore:
+    """The hurdle log. Open with `await HurdleStore.open(...)`, close with `await store.close()`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path, secret: str,
+                 retention_days: int) -> None:
+        self.path = path
+        self.retention_days = retention_days
+        self._db: aiosqlite.Connection | None = db
+        self._secret = (secret or secrets.token_hex(32)).encode()
+        self._warn_secret = not secret
+        # One connection: concurrent coroutines would otherwise interleave inside a transaction.
+        self._lock = asyncio.Lock()
+        self._purged_at = time.monotonic()
+
+    @classmethod
+    async def open(cls, path: Path, secret: str, retention_days: int = 365, *,
+                   purge_on_open: bool = True) -> HurdleStore:
+        """Open (creating or migrating) the log at `path` and purge expired entries."""
+        path = Path(path)
+        if retention_days < 1:
+            raise StoreUnavailable(f"hurdle log: retention_days must be at least 1, "
+                                   f"not {retention_days}")
+        if not path.parent.is_dir():
+            raise StoreUnavailable(f"hurdle log {path}: the folder {path.parent} does not exist "
+                                   "(create it, or set hurdles.path in the config)")
+        if not secret:
+            # A random secret that is never stored keeps askers unlinkable; repeats are then only
+            # counted (and forget() only finds entries) until the process ends.
+            secret = ""
+        db: aiosqlite.Connection | None = None
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+            await _configure(db)
+            await _migrate(db)
+        except (sqlite3.Error, StoreUnavailable) as exc:
+            if db is not None:
+                await db.close()
+            if isinstance(exc, StoreUnavailable):
+                raise StoreUnavailable(f"hurdle log {path}: {exc}") from None
+            raise StoreUnavailable(f"hurdle log {path}: {exc}") from exc
+        store = cls(db, path, secret, retention_days)
+        if purge_on_open:
+            await store.purge()
+        return store
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            async with self._lock:
+                await db.close()
+
+    async def __aenter__(self) -> HurdleStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def asker_key(self, user_id: int | str) -> str:
+        """A pseudonym for a user: equal for the same user, useless without the secret."""
+        if self._warn_secret:
+            log.warning("hurdles.secret is not set: asker keys change at every start")
+            self._warn_secret = False
+        return hmac.new(self._secret, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+    @asynccontextmanager
+    async def _transaction(self, mode: str = "DEFERRED") -> AsyncIterator[aiosqlite.Connection]:
+        """Serialised access in one transaction; SQLite errors become StoreUnavailable."""
+        async with self._lock:
+            db = self._db
+            if db is None:
+                raise StoreUnavailable(f"hurdle log {self.path}: the store is closed")
+            try:
+                await db.execute(f"BEGIN {mode}")
+                try:
+                    yield db
+                except BaseException:
+                    await _rollback(db)
+                    raise
+                await db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"hurdle log {self.path}: {exc}") from exc
+
+    # -- writing ----------------------------------------------------------------------------------
+    async def log_answer(self, answer: Answer, *, reason: str | None = None,
+                         asker: int | str | None = None, feedback_for: str | None = None,
+                         at: datetime | None = None) -> int:
+        """Log one unanswered (or 👎) message and group it; returns the entry id once committed."""
+        reason = _clip(reason or answer.reason, 40)
+        question = _clip(answer.question, MAX_QUESTION)
+        office = getattr(answer.office, "name", None)
+        row = (to_ts(at or datetime.now(UTC)), _clip(answer.lang, 8), question, answer.topic,
+               reason, self.asker_key(asker) if asker is not None else None,
+               answer.municipality, answer.district, answer.needs, office,
+               _clip(feedback_for, 200) if feedback_for is not None else None,
+               json.dumps(_places(answer), ensure_ascii=False),
+               json.dumps(sorted(answer.districts)), json.dumps(sorted(answer.lands)),
+               district_path(answer.places, answer.districts))
+        async with self._transaction("IMMEDIATE") as db:
+            hurdle_id = await _hurdle_for(db, answer.topic, reason, question)
+            cursor = await db.execute(
+                "INSERT INTO entries (ts, lang, question, topic, reason, asker, municipality, "
+                "district, needs, office, feedback_for, places, districts, lands, path, hurdle_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, hurdle_id))
+            entry_id = cursor.lastrowid
+        assert entry_id is not None
+        if time.monotonic() - self._purged_at > PURGE_EVERY_S:
+            await self.purge()
+        return entry_id
+
+    async def forget(self, user_id: int | str) -> int:
+        """Delete every entry of this user (found by their asker key); returns how many."""
+        key = self.asker_key(user_id)
+        async with self._transaction("IMMEDIATE") as db:
+            count = await self._delete(db, "asker = ?", (key,))
+        if count:
+            await self._checkpoint()
+        return count
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """Delete entries older than the retention period; returns how many."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
+        async with self._transaction("IMMEDIATE") as db:
+            count = await self._delete(db, "ts < ?", (to_ts(cutoff),))
+        self._purged_at = time.monotonic()
+        if count:
+            await self._checkpoint()
+        return count
+
+    async def _delete(self, db: aiosqlite.Connection, where: str, params: tuple) -> int:
+        """Delete entries, then drop hurdles left empty and re-title those whose title left."""
+        rows = await db.execute_fetchall(
+            f"SELECT DISTINCT hurdle_id FROM entries WHERE {where}", params)
+        cursor = await db.execute(f"DELETE FROM entries WHERE {where}", params)
+        for (hurdle_id,) in rows:
+            first = await db.execute_fetchall(
+                "SELECT question FROM entries WHERE hurdle_id = ? ORDER BY ts, id LIMIT 1",
+                (hurdle_id,))
+            if not first:
+                await db.execute("DELETE FROM hurdles WHERE id = ?", (hurdle_id,))
+                continue
+            # The title is a person's question: it must not outlive that person's entries.
+            kept = await db.execute_fetchall(
+                "SELECT 1 FROM entries e JOIN hurdles h ON h.id = e.hurdle_id "
+                "WHERE h.id = ? AND e.question = h.title LIMIT 1", (hurdle_id,))
+            if not kept:
+                title = first[0][0]
+                await db.execute("UPDATE hurdles SET title = ?, folded = ? WHERE id = ?",
+                                 (title, folded(title), hurdle_id))
+        return cursor.rowcount
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the database and empty it, so deleted text does not linger there."""
+        async with self._lock:
+            if self._db is not None:
+                try:
+                    await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:  # busy readers: the next checkpoint catches up
+                    log.info("hurdle log checkpoint postponed: %s", exc)
+
+    async def set_status(self, hurdle_id: int, status: str, note: str | None = None) -> Hurdle:
+        """Record the staff's decision; `note=None` keeps the existing note."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status '{status}' (one of: {', '.join(STATUSES)})")
+        async with self._transaction("IMMEDIATE") as db:
+            cursor = await db.execute(
+                "UPDATE hurdles SET status = ?, note = COALESCE(?, note), status_changed = ? "
+                "WHERE id = ?", (status, note, to_ts(datetime.now(UTC)), hurdle_id))
+            if cursor.rowcount == 0:
+                raise KeyError(hurdle_id)
+        hurdle = await self.hurdle(hurdle_id)
+        if hurdle is None:  # forgotten in between by another process
+            raise KeyError(hurdle_id)
+        return hurdle
+
+    # -- reading ----------------------------------------------------------------------------------
+    async def hurdles(self, *, status: str | None = None, topic: str | None = None,
+                      district: str | None = None, since: datetime | None = None,
+                      until: datetime | None = None, limit: int | None = 20, offset: int = 0,
+                      open_only: bool = False, reason: str | None = None) -> list[Hurdle]:
+        """Hurdles by count (then most recent). `since` ≤ time < `until` and `district` select the
+        entries that are counted; the other filters select hurdles. `limit=None`: all."""
+        where, params = ["1"], []
+        if since is not None:
+            where.append("e.ts >= ?")
+            params.append(to_ts(since))
+        if until is not None:
+            where.append("e.ts < ?")
+            params.append(to_ts(until))
+        if district is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(e.districts) j WHERE j.value = ?)")
+            params.append(district)
+        entry_filter, entry_params = " AND ".join(where), list(params)
+        for column, value in (("h.status", status), ("h.topic", topic), ("h.reason", reason)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if open_only:
+            where.append(f"h.status IN ({', '.join('?' * len(OPEN_STATUSES))})")
+            params.extend(OPEN_STATUSES)
+        params.extend((-1 if limit is None else limit, offset))
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT h.id, h.title, h.topic, h.reason, h.status, h.note, COUNT(e.id), "
+                "COUNT(DISTINCT e.asker), MIN(e.ts), MAX(e.ts), h.status_changed "
+                "FROM hurdles h JOIN entries e ON e.hurdle_id = h.id "
+                f"WHERE {' AND '.join(where)} GROUP BY h.id "
+                "ORDER BY COUNT(e.id) DESC, MAX(e.ts) DESC, h.id LIMIT ? OFFSET ?", params)
+            found = [Hurdle(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], from_ts(r[8]),
+                            from_ts(r[9]), status_changed=from_ts(r[10]) if r[10] else None)
+                     for r in rows]
+            await self._details(db, found, entry_filter, entry_params)
+        return found
+
+    async def _details(self, db: aiosqlite.Connection, hurdles: Sequence[Hurdle],
+                       entry_filter: str, params: list[Any]) -> None:
+        """Fill examples, district pairs and Länder from the counted entries."""
+        by_id = {h.id: h for h in hurdles}
+        if not by_id:
+            return
+        marks = ", ".join("?" * len(by_id))
+        rows = await db.execute_fetchall(
+            f"SELECT e.hurdle_id, e.question, e.path, e.lands FROM entries e "
+            f"WHERE e.hurdle_id IN ({marks}) AND {entry_filter} ORDER BY e.ts DESC, e.id DESC",
+            [*by_id, *params])
+        paths: dict[int, Counter[str]] = {i: Counter() for i in by_id}
+        lands: dict[int, set[str]] = {i: set() for i in by_id}
+        for hurdle_id, question, path, lands_json in rows:
+            hurdle = by_id[hurdle_id]
+            if len(hurdle.examples) < MAX_EXAMPLES and question not in hurdle.examples:
+                hurdle.examples.append(question)
+            if path:
+                paths[hurdle_id][path] += 1
+            lands[hurdle_id].update(json.loads(lands_json or "[]"))
+        for hurdle_id, hurdle in by_id.items():
+            ranked = sorted(paths[hurdle_id].items(), key=lambda kv: (-kv[1], kv[0]))
+            hurdle.district_pairs = [path for path, _ in ranked]
+            hurdle.lands = sorted(lands[hurdle_id])
+
+    async def hurdle(self, hurdle_id: int) -> Hurdle | None:
+        """One hurdle with all its entries counted, or None."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT h.id, h.title, h.topic, h.reason, h.status, h.note, COUNT(e.id), "
+                "COUNT(DISTINCT e.asker), MIN(e.ts), MAX(e.ts), h.status_changed "
+                "FROM hurdles h JOIN entries e ON e.hurdle_id = h.id WHERE h.id = ? "
+                "GROUP BY h.id", (hurdle_id,))
+            if not rows:
+                return None
+            r = next(iter(rows))
+            found = Hurdle(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], from_ts(r[8]),
+                           from_ts(r[9]), status_changed=from_ts(r[10]) if r[10] else None)
+            await self._details(db, [found], "1", [])
+        return found
+
+    async def stats(self, now: datetime | None = None) -> dict[str, Any]:
+        """Totals for a staff overview: hurdles per status, entries per reason and topic, entries
+        in the last 7 days, distinct askers."""
+        week_ago = to_ts((now or datetime.now(UTC)) - timedelta(days=7))
+        async with self._transaction() as db:
+            async def pairs(sql: str) -> dict[str, int]:
+                return {row[0]: row[1] for row in await db.execute_fetchall(sql)}
+
+            by_status = await pairs("SELECT status, COUNT(*) FROM hurdles GROUP BY status")
+            by_reason = await pairs("SELECT reason, COUNT(*) FROM entries GROUP BY reason "
+                                    "ORDER BY COUNT(*) DESC, reason")
+            by_topic = await pairs("SELECT COALESCE(topic, '(none)'), COUNT(*) FROM entries "
+                                   "GROUP BY 1 ORDER BY COUNT(*) DESC, 1")
+            totals = next(iter(await db.execute_fetchall(
+                "SELECT COUNT(*), COUNT(DISTINCT asker), "
+                "(SELECT COUNT(*) FROM hurdles), SUM(ts >= ?) FROM entries", (week_ago,))))
+        return {"entries": totals[0], "askers": totals[1], "hurdles": totals[2],
+                "last_7_days": totals[3] or 0,
+                "by_status": {s: by_status.get(s, 0) for s in STATUSES},
+                "by_reason": by_reason, "by_topic": by_topic}
+
+    async def occurrences(self, since: datetime | None = None,
+                          until: datetime | None = None) -> list[Occurrence]:
+        """Every logged question in the period, without text or asker: for charts."""
+        where, params = ["1"], []
+        if since is not None:
+            where.append("ts >= ?")
+            params.append(to_ts(since))
+        if until is not None:
+            where.append("ts < ?")
+            params.append(to_ts(until))
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                f"SELECT ts, topic, reason, path FROM entries WHERE {' AND '.join(where)} "
+                "ORDER BY ts", params)
+        return [Occurrence(from_ts(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+async def _configure(db: aiosqlite.Connection) -> None:
+    # WAL lets the staff's CLI read while the bot writes.
+    mode = next(iter(await db.execute_fetchall("PRAGMA journal_mode = WAL")))[0]
+    if mode != "wal":
+        log.warning("hurdle log: WAL mode not available (journal_mode=%s)", mode)
+    # FULL syncs the WAL at every commit, so an entry reported as logged survives a killed process
+    # and also a power cut or kernel crash (NORMAL may lose the last commits then). The cost, one
+    # fsync per logged message, is nothing at the rate people send messages.
+    await db.execute("PRAGMA synchronous = FULL")
+    await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await db.execute("PRAGMA foreign_keys = ON")
+    # Deleted entries (forget, purge) are overwritten, not merely unlinked in the file.
+    await db.execute("PRAGMA secure_delete = ON")
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    """Bring the file to SCHEMA_VERSION in one transaction (all or nothing)."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        version = next(iter(await db.execute_fetchall("PRAGMA user_version")))[0]
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(f"the hurdle log has schema version {version}, newer than "
+                                   f"this WeserBot ({SCHEMA_VERSION}); update WeserBot")
+        if version == 0 and await db.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1"):
+            raise StoreUnavailable("this SQLite file is not a WeserBot hurdle log")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            await MIGRATIONS[step](db)
+        # PRAGMA takes no parameters; the value is our own integer constant.
+        await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        await _rollback(db)
+        raise
+    await db.execute("COMMIT")
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends some on its own, e.g. disk full)."""
+    with suppress(sqlite3.Error):
+        await db.execute("ROLLBACK")
