@@ -149,12 +149,15 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.unreadable = False
+        """A file could not be parsed: checks across files would only repeat that problem."""
 
     def load(self, path: Path) -> Any:
         try:
             return load_yaml(path, self.rel(path))
         except YamlError as exc:
             self.problems.append(exc.problem)
+            self.unreadable = True
             return None
 
     def rel(self, path: Path) -> str:
@@ -253,8 +256,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     language = _read_language(reader, root / "language.yaml")
     kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
                        office_kinds, language)
-    _check_coverage(reader, root, kb)
-    _check_names(reader, root, kb)
+    if not reader.unreadable:
+        _check_coverage(reader, root, kb)
+        _check_names(reader, root, kb)
     if reader.problems:
         raise KnowledgeError(reader.problems)
     return kb
@@ -295,6 +299,7 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
                  ) -> tuple[dict[str, Municipality], dict[str, tuple[str, ...]]]:
     municipalities: dict[str, Municipality] = {}
     ambiguous: dict[str, tuple[str, ...]] = {}
+    declared: list[tuple[Path, int, str, list[str]]] = []
     seen_files = set()
     for path in sorted(folder.glob("*.yaml")):
         if path.name == "outside.yaml":
@@ -310,12 +315,13 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
         reader.get(path, data, "source", str, "")
         for name, agss in (reader.get(path, data, "ambiguous", dict, "", required=False) or {}
                            ).items():
+            line = data["ambiguous"].line_of(name)
             if not isinstance(agss, list) or len(agss) < 2:
-                reader.error(path, data["ambiguous"].line_of(name), f"ambiguous.{name}",
-                             "must list at least two AGS")
+                reader.error(path, line, f"ambiguous.{name}", "must list at least two AGS")
                 continue
-            ambiguous[fold(str(name))] = tuple(sorted({*ambiguous.get(fold(str(name)), ()),
-                                                       *map(str, agss)}))
+            key = fold(str(name))
+            ambiguous[key] = tuple(sorted({*ambiguous.get(key, ()), *map(str, agss)}))
+            declared.append((path, line, str(name), [str(a) for a in agss]))
         for i, item in enumerate(reader.get(path, data, "municipalities", list, "") or []):
             where = f"municipalities[{i}]"
             item = reader.mapping(path, item, where, data.line_of("municipalities"))
@@ -348,12 +354,13 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
                     reader.strings(path, item, "localities", where), coordinates,
                 )
     for did in districts:
-        if did not in seen_files:
+        if did not in seen_files and not reader.unreadable:
             reader.error(folder / f"{did}.yaml", 1, "file", f"no places file for district '{did}'")
-    for name, agss in ambiguous.items():
-        for ags in agss:
-            if ags not in municipalities:
-                reader.error(folder, 1, f"ambiguous.{name}", f"unknown AGS '{ags}'")
+    if not reader.unreadable:
+        for path, line, name, agss in declared:
+            for ags in agss:
+                if ags not in municipalities:
+                    reader.error(path, line, f"ambiguous.{name}", f"unknown AGS '{ags}'")
     return municipalities, ambiguous
 
 

@@ -152,5 +152,6 @@ class Resolver:
         res.reason, res.needs, res.office = "answered", None, office
         res.district = self.kb.districts[deciding_districts.pop()]
         res.municipality = next(iter(towns.values())) if len(towns) == 1 else None
-        res.confidence = round(topic_score * certainty - (IMPLICIT_ROLE_PENALTY if implied else 0), 3)
+        penalty = IMPLICIT_ROLE_PENALTY if implied else 0.0
+        res.confidence = round(max(0.0, min(1.0, topic_score * certainty - penalty)), 3)
         return res

@@ -39,6 +39,10 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            # PyYAML silently keeps the last one; in a hand-edited file that hides a mistake.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key '{key}' is given twice", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[str(key)] = key_node.start_mark.line + 1
     return result
@@ -92,4 +96,6 @@ def load_yaml(path: Path, shown_as: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         what = getattr(exc, "problem", None) or str(exc)
-        raise YamlError(Problem(shown_as, line, "yaml", f"syntax error: {what}")) from exc
+        if "given twice" not in what:
+            what = f"syntax error: {what}"
+        raise YamlError(Problem(shown_as, line, "yaml", what)) from exc

@@ -96,8 +96,15 @@ def test_topic_without_office_in_a_district_is_reported(kb_copy: Path):
 
 
 def test_undeclared_ambiguous_place_name_is_reported(kb_copy: Path):
-    edit(kb_copy / "places" / "lippe.yaml", "name: Lügde", "name: Lügde\n    aliases: [Hameln]")
+    edit(kb_copy / "places" / "lippe.yaml", 'postcodes: ["32676"]\n    aliases: []',
+         'postcodes: ["32676"]\n    aliases: [Hameln]')
     assert any("place name 'hameln' means" in p for p in problems_of(kb_copy))
+
+
+def test_a_key_given_twice_is_reported(kb_copy: Path):
+    edit(kb_copy / "places" / "lippe.yaml", "name: Lügde", "name: Lügde\n    aliases: [Hameln]")
+    assert any("lippe.yaml:" in p and "key 'aliases' is given twice" in p
+               for p in problems_of(kb_copy))
 
 
 def test_engine_refuses_an_invalid_base_with_the_same_messages(kb_copy: Path):
