@@ -41,9 +41,9 @@ TEXT = {
                           "Holzminden, Schaumburg, Hildesheim, Nienburg, Region Hannover; Kreise "
                           "Lippe, Minden-Lübbecke, Höxter, Herford). Für {topic} ist dort die "
                           "örtliche {label} zuständig.",
-        "needs_place": "Für {topic} kommt es darauf an, {why}.",
+        "needs_place": "Bei „{topic}“ kommt es darauf an, {why}.",
         "choose": "Der Ort ist nicht eindeutig – gemeint sein kann: {towns}.",
-        "responsible": "Für {topic} ist zuständig:",
+        "responsible": "Zuständig für „{topic}“:",
         "because": "(maßgeblich: {role} in {place})",
         "bring": "Mitbringen:",
         "links": "Mehr dazu:",
@@ -68,9 +68,9 @@ TEXT = {
                           "Schaumburg, Hildesheim, Nienburg, Region Hannover, Lippe, "
                           "Minden-Lübbecke, Höxter, Herford). For {topic}, the local {label} there "
                           "is responsible.",
-        "needs_place": "For {topic} it depends on {why}.",
+        "needs_place": "For “{topic}” it depends on {why}.",
         "choose": "That place name is not unique – it could be: {towns}.",
-        "responsible": "For {topic}, the responsible office is:",
+        "responsible": "Responsible office for “{topic}”:",
         "because": "(deciding: {role} in {place})",
         "bring": "Bring:",
         "links": "More:",

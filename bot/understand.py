@@ -191,11 +191,14 @@ class Understander:
                 seen[joined] = 1.0
         if not seen:
             return []
-        scores: dict[str, float] = {}
+        # Per topic: (score, evidence). Equal scores go to the phrase that explains more of the
+        # message: "Arbeitslosengeld 2" beats "Arbeitslosengeld".
+        scores: dict[str, tuple[float, float]] = {}
         for word, similarity in seen.items():
             topic = idx.keywords.get(word)
             if topic:
-                scores[topic] = max(scores.get(topic, 0.0), 0.95 * similarity)
+                scores[topic] = max(scores.get(topic, (0.0, 0.0)),
+                                    (0.95 * similarity, idx.weight[word] * similarity))
         candidates = {i for w in seen for i in idx.by_token.get(w, ())}
         for i in candidates:
             phrase = idx.phrases[i]
@@ -203,14 +206,13 @@ class Understander:
             coverage = matched / phrase.weight
             # A phrase of only common words ("antrag stellen") is weak evidence even in full.
             strength = min(1.0, phrase.weight / (0.75 * idx.full_weight))
-            score = coverage * strength
-            if score > scores.get(phrase.topic, 0.0):
-                scores[phrase.topic] = score
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        if not ranked or ranked[0][1] < TOPIC_MIN_SCORE:
+            scores[phrase.topic] = max(scores.get(phrase.topic, (0.0, 0.0)),
+                                       (coverage * strength, matched))
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        if not ranked or ranked[0][1][0] < TOPIC_MIN_SCORE:
             return []
-        best = ranked[0][1]
-        return [TopicGuess(t, round(s, 3)) for t, s in ranked[:3]
+        best = ranked[0][1][0]
+        return [TopicGuess(t, round(s, 3)) for t, (s, _) in ranked[:3]
                 if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
 
     # -- places ---------------------------------------------------------------------------------
