@@ -70,10 +70,11 @@ def _setup_ask(p: argparse.ArgumentParser) -> None:
 
 
 def _lines(source: str) -> Iterable[str]:
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8", errors="replace")
-    with stream:
-        for line in stream:
-            yield line.rstrip("\n")
+    if source == "-":
+        yield from (line.rstrip("\n") for line in sys.stdin)
+        return
+    with open(source, encoding="utf-8", errors="replace") as stream:
+        yield from (line.rstrip("\n") for line in stream)
 
 
 def run_ask(args: argparse.Namespace) -> int:

@@ -55,9 +55,9 @@ class Engine:
     def ask(self, text: str, context: Context | None = None, topic: str | None = None) -> Answer:
         """Answer one message. `context` continues an open question; `topic` fixes the topic."""
         u = self.understander.understand(text if isinstance(text, str) else "")
-        if context and not (u.topic and u.topic.topic != context.topic) and topic is None:
-            if u.mentions or u.kind == "question":
-                return self._continue(u, context)
+        new_topic = u.topic and u.topic.topic != context.topic if context else False
+        if context and topic is None and not new_topic and (u.mentions or u.kind == "question"):
+            return self._continue(u, context)
         if topic is not None and topic in self.kb.topics:
             return self._resolve(u, topic, 1.0, [])
         if u.kind != "question" or not u.topic:

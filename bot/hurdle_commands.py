@@ -98,15 +98,18 @@ def _local(moment: datetime | None) -> str:
 
 # -- output ---------------------------------------------------------------------------------------
 def table(hurdles: list[Hurdle], width: int | None = None) -> str:
-    """A plain text table, one hurdle a line, the question cut to the terminal width."""
-    width = width or shutil.get_terminal_size((160, 24)).columns
+    """A plain text table, one hurdle a line; on a terminal the question is cut to its width,
+    piped into a file or grep it is kept whole."""
+    if width is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size().columns
     lines = [f"{'ID':>5}  {'STATUS':<18} {'COUNT':>5} {'ASKERS':>6}  {'LAST SEEN':<10}  "
              f"{'TOPIC':<22} {'REASON':<17} QUESTION"]
     for h in hurdles:
         line = (f"{h.id:>5}  {h.status:<18} {h.count:>5} {h.askers:>6}  "
                 f"{h.last_seen.astimezone():%Y-%m-%d}  {(h.topic or '–')[:22]:<22} "
                 f"{h.reason[:17]:<17} ")
-        lines.append(line + " ".join(h.title.split())[:max(width - len(line), 30)])
+        title = " ".join(h.title.split())
+        lines.append(line + (title[:max(width - len(line), 30)] if width else title))
     return "\n".join(lines)
 
 

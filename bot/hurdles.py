@@ -176,6 +176,8 @@ class HurdleStore:
         self.path = path
         self.retention_days = retention_days
         self._db: aiosqlite.Connection | None = db
+        # Without a configured secret, a random one that is never stored keeps askers unlinkable;
+        # repeats are then only counted (and forget() only finds entries) until the process ends.
         self._secret = (secret or secrets.token_hex(32)).encode()
         self._warn_secret = not secret
         # One connection: concurrent coroutines would otherwise interleave inside a transaction.
@@ -193,10 +195,6 @@ class HurdleStore:
         if not path.parent.is_dir():
             raise StoreUnavailable(f"hurdle log {path}: the folder {path.parent} does not exist "
                                    "(create it, or set hurdles.path in the config)")
-        if not secret:
-            # A random secret that is never stored keeps askers unlinkable; repeats are then only
-            # counted (and forget() only finds entries) until the process ends.
-            secret = ""
         db: aiosqlite.Connection | None = None
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
@@ -205,12 +203,15 @@ class HurdleStore:
         except (sqlite3.Error, StoreUnavailable) as exc:
             if db is not None:
                 await db.close()
-            if isinstance(exc, StoreUnavailable):
-                raise StoreUnavailable(f"hurdle log {path}: {exc}") from None
-            raise StoreUnavailable(f"hurdle log {path}: {exc}") from exc
+            cause = None if isinstance(exc, StoreUnavailable) else exc
+            raise StoreUnavailable(f"hurdle log {path}: {exc}") from cause
         store = cls(db, path, secret, retention_days)
         if purge_on_open:
-            await store.purge()
+            try:
+                await store.purge()
+            except BaseException:
+                await store.close()  # an unclosed connection keeps its thread (and the process)
+                raise
         return store
 
     async def close(self) -> None:
@@ -297,7 +298,8 @@ class HurdleStore:
         return count
 
     async def _delete(self, db: aiosqlite.Connection, where: str, params: tuple) -> int:
-        """Delete entries, then drop hurdles left empty and re-title those whose title left."""
+        """Delete entries, then drop hurdles left empty and re-title those whose title left.
+        `where` is one of this class's fixed clauses; every value is passed in `params`."""
         rows = await db.execute_fetchall(
             f"SELECT DISTINCT hurdle_id FROM entries WHERE {where}", params)
         cursor = await db.execute(f"DELETE FROM entries WHERE {where}", params)

@@ -269,7 +269,7 @@ def _read_districts(reader: _Reader, path: Path) -> tuple[dict, dict[str, Distri
     if data is None:
         return {}, {}
     lands = {}
-    for code, names in (reader.get(path, data, "lands", dict, "") or {}).items():
+    for code in reader.get(path, data, "lands", dict, "") or {}:
         lands[code] = reader.texts(path, data["lands"], code, "lands")
     districts: dict[str, District] = {}
     for i, item in enumerate(reader.get(path, data, "districts", list, "") or []):
@@ -485,8 +485,7 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
                 links.append(Link(reader.get(path, link, "title", str, f"links[{i}]", default=url),
                                   url))
         notes = {}
-        for land, text in (reader.get(path, data, "land_notes", dict, "", required=False) or {}
-                           ).items():
+        for land in reader.get(path, data, "land_notes", dict, "", required=False) or {}:
             notes[land] = reader.texts(path, data["land_notes"], land, "land_notes")
         phrases = reader.per_lang(path, data, "phrases", "")
         for lang in LANGS:
@@ -528,7 +527,7 @@ def _read_language(reader: _Reader, path: Path) -> Language:
 
     cues = reader.get(path, data, "role_cues", dict, "", default={}) or {}
     role_cues = {}
-    for role, items in cues.items():
+    for role in cues:
         if role not in ROLES:
             reader.error(path, cues.line_of(role), f"role_cues.{role}", f"unknown role '{role}'")
         role_cues[role] = tuple(w.lower() for w in reader.strings(path, cues, role, "role_cues"))

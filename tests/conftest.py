@@ -30,3 +30,109 @@ def kb_copy(tmp_path: Path) -> Path:
 def ask(engine: Engine, question: str) -> dict:
     """The engine's answer as the JSON object of `weserbot ask --json`."""
     return engine.ask(question).to_json()
+
+
+# --- hurdle log (bot/hurdles.py) -----------------------------------------------------------------
+HURDLE_TOWNS = {
+    "Lügde": ("05766044", "lippe", "NW"), "Detmold": ("05766020", "lippe", "NW"),
+    "Hameln": ("03252006", "hameln-pyrmont", "NI"), "Rinteln": ("03257028", "schaumburg", "NI"),
+    "Minden": ("05770024", "minden-luebbecke", "NW"), "Höxter": ("05762020", "hoexter", "NW"),
+    "Holzminden": ("03255022", "holzminden", "NI"),
+}
+"""Towns for hurdle tests: AGS (its first five digits are the district key), district, Land."""
+
+
+@pytest.fixture
+def hurdle_answer():
+    """Build a real `bot.answer.Answer` as the engine would, without the knowledge base:
+    make(question, reason="no_topic", topic=None, places=[("Lügde", "residence", None), ...])."""
+    from bot.answer import Answer
+
+    def make(question: str, reason: str = "no_topic", topic: str | None = None,
+             places: list[tuple[str, str | None, str | None]] = (), lang: str = "de") -> Answer:
+        mentions, districts, lands = [], set(), set()
+        for town, role, direction in places:
+            ags, district, land = HURDLE_TOWNS[town]
+            mentions.append({"text": town.lower(), "role": role, "direction": direction,
+                             "refs": [{"kind": "municipality", "key": ags, "via": "name"}],
+                             "edits": 0})
+            districts.add(district)
+            lands.add(land)
+        return Answer(question, lang, reason, "(reply text)", topic=topic, places=mentions,
+                      lands=sorted(lands), districts=sorted(districts))
+
+    return make
+
+
+@pytest.fixture
+async def hurdle_store(tmp_path: Path):
+    """An open hurdle log in a fresh SQLite file (tmp_path/hurdles.sqlite), closed afterwards."""
+    from bot.hurdles import HurdleStore
+
+    store = await HurdleStore.open(tmp_path / "hurdles.sqlite", "test-secret", 365)
+    yield store
+    await store.close()
+
+
+# --- Telegram end to end (tests/test_telegram_*.py) ----------------------------------------------
+# The real python-telegram-bot Application against tests/fake_bot_api.py on 127.0.0.1.
+
+TELEGRAM_STAFF_ID = 900
+"""The one staff member in the test configuration."""
+
+
+def write_bot_config(folder: Path, base_url: str, **telegram: object) -> Path:
+    """A config.yaml as an operator would write it (see config.example.yaml)."""
+    import yaml
+    from fake_bot_api import TOKEN
+
+    data = {
+        "log_level": "INFO",
+        "telegram": {"token": TOKEN, "base_url": base_url, "base_file_url": base_url,
+                     "persistence_file": "state.pickle", "flood_limit_per_minute": 20,
+                     **telegram},
+        "hurdles": {"path": "hurdles.sqlite", "secret": "test-secret", "retention_days": 365},
+        "staff": {"user_ids": [TELEGRAM_STAFF_ID]},
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+async def telegram_api():
+    """The fake Bot API server (records every call; tests send updates through it)."""
+    from fake_bot_api import FakeBotApi
+
+    async with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture
+def bot_config(tmp_path: Path, telegram_api, monkeypatch):
+    """The loaded test configuration, pointing at the fake server; no WESERBOT_* from outside."""
+    from bot.config import load_config
+
+    for name in ("WESERBOT_TOKEN", "WESERBOT_WEBHOOK_SECRET", "WESERBOT_HURDLE_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return load_config(write_bot_config(tmp_path, telegram_api.base_url))
+
+
+@pytest.fixture
+def start_bot(bot_config, engine, hurdle_store):
+    """`async with start_bot() as app:` runs the bot (polling the fake server) until the block
+    ends; keyword arguments replace the config, engine, store or rate limiter."""
+    from contextlib import asynccontextmanager
+
+    from handlers.app import build_application, running
+    from handlers.safety import RetryingRateLimiter
+
+    @asynccontextmanager
+    async def start(config=None, engine_=None, store=hurdle_store, rate_limiter=None):
+        config = config or bot_config
+        limiter = rate_limiter or RetryingRateLimiter(base_delay=0.05)
+        app = build_application(config, engine_ or engine, store, rate_limiter=limiter)
+        async with running(app, config):
+            yield app
+
+    return start

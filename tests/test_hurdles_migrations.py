@@ -49,8 +49,8 @@ def columns(path: Path, table: str) -> set[str]:
 
 async def test_an_empty_file_gets_the_current_schema(tmp_path):
     path = tmp_path / "hurdles.sqlite"
-    store = await HurdleStore.open(path, "s")
-    await store.close()
+    async with await HurdleStore.open(path, "s"):
+        pass
     assert user_version(path) == SCHEMA_VERSION == 2
     assert {"entries", "hurdles"} <= tables(path)
     assert {"hurdle_id", "places", "districts", "lands", "path"} <= columns(path, "entries")
@@ -58,12 +58,10 @@ async def test_an_empty_file_gets_the_current_schema(tmp_path):
 
 async def test_opening_twice_does_not_migrate_again(tmp_path, hurdle_answer):
     path = tmp_path / "hurdles.sqlite"
-    store = await HurdleStore.open(path, "s")
-    await store.log_answer(hurdle_answer("Angelschein?"))
-    await store.close()
-    store = await HurdleStore.open(path, "s")
-    assert [h.count for h in await store.hurdles()] == [1]
-    await store.close()
+    async with await HurdleStore.open(path, "s") as store:
+        await store.log_answer(hurdle_answer("Angelschein?"))
+    async with await HurdleStore.open(path, "s") as store:
+        assert [h.count for h in await store.hurdles()] == [1]
 
 
 async def test_a_version_1_file_is_migrated_with_its_entries_kept_and_grouped(tmp_path,
@@ -79,19 +77,18 @@ async def test_a_version_1_file_is_migrated_with_its_entries_kept_and_grouped(tm
         ('2099-01-03T10:00:00.000000Z', 'en', 'car registration Bielefeld', 'kfz-zulassung',
          'outside_region', 'aaaa');""")
 
-    store = await HurdleStore.open(path, "s")
-    assert user_version(path) == SCHEMA_VERSION
-    hurdles = await store.hurdles()
-    assert [(h.title, h.count, h.askers) for h in hurdles] == [
-        ("Wo bekomme ich einen Angelschein?", 2, 2), ("car registration Bielefeld", 1, 1)]
-    assert hurdles[1].topic == "kfz-zulassung" and hurdles[1].reason == "outside_region"
-    # Old entries know no places; new ones are logged in full next to them.
-    assert hurdles[0].district_pairs == [] and hurdles[0].lands == []
-    await store.log_answer(hurdle_answer("Angelschein bitte, wohne in Lügde",
-                                         places=[("Lügde", "residence", None)]))
-    [angel] = await store.hurdles(district="lippe")
-    assert angel.id == hurdles[0].id and angel.count == 1
-    await store.close()
+    async with await HurdleStore.open(path, "s") as store:
+        assert user_version(path) == SCHEMA_VERSION
+        hurdles = await store.hurdles()
+        assert [(h.title, h.count, h.askers) for h in hurdles] == [
+            ("Wo bekomme ich einen Angelschein?", 2, 2), ("car registration Bielefeld", 1, 1)]
+        assert hurdles[1].topic == "kfz-zulassung" and hurdles[1].reason == "outside_region"
+        # Old entries know no places; new ones are logged in full next to them.
+        assert hurdles[0].district_pairs == [] and hurdles[0].lands == []
+        await store.log_answer(hurdle_answer("Wo bekomme ich einen Angelschein? Ich wohne in Lügde",
+                                             places=[("Lügde", "residence", None)]))
+        [angel] = await store.hurdles(district="lippe")
+        assert angel.id == hurdles[0].id and angel.count == 1
 
 
 async def test_a_failed_migration_leaves_the_old_file_untouched(tmp_path, monkeypatch):

@@ -91,15 +91,13 @@ async def test_sql_in_a_question_is_just_text(hurdle_store, hurdle_answer):
 
 # -- privacy ---------------------------------------------------------------------------------------
 async def test_the_asker_key_is_a_keyed_hash_that_needs_the_secret(tmp_path):
-    store = await HurdleStore.open(tmp_path / "a.sqlite", "secret-A")
-    other = await HurdleStore.open(tmp_path / "b.sqlite", "secret-B")
-    key = store.asker_key(123456789)
-    assert key == store.asker_key("123456789")
-    assert len(key) == 16 and int(key, 16) >= 0
-    assert key != other.asker_key(123456789)
-    assert store.asker_key(123456790) != key
-    await store.close()
-    await other.close()
+    async with (await HurdleStore.open(tmp_path / "a.sqlite", "secret-A") as store,
+                await HurdleStore.open(tmp_path / "b.sqlite", "secret-B") as other):
+        key = store.asker_key(123456789)
+        assert key == store.asker_key("123456789")
+        assert len(key) == 16 and int(key, 16) >= 0
+        assert key != other.asker_key(123456789)
+        assert store.asker_key(123456790) != key
 
 
 async def test_no_raw_telegram_id_reaches_the_file(hurdle_store, hurdle_answer):
@@ -137,24 +135,22 @@ async def test_forget_removes_all_entries_of_one_user_and_their_question_as_titl
 
 # -- retention -------------------------------------------------------------------------------------
 async def test_purge_deletes_entries_older_than_the_retention(tmp_path, hurdle_answer):
-    store = await HurdleStore.open(tmp_path / "h.sqlite", "s", retention_days=30)
-    await store.log_answer(hurdle_answer("Angelschein?"), at=NOW - timedelta(days=31))
-    await store.log_answer(hurdle_answer("Hundesteuer für Pferde?"), at=NOW - timedelta(days=29))
-    assert await store.purge(now=NOW) == 1
-    assert [h.title for h in await store.hurdles()] == ["Hundesteuer für Pferde?"]
-    await store.close()
+    async with await HurdleStore.open(tmp_path / "h.sqlite", "s", retention_days=30) as store:
+        await store.log_answer(hurdle_answer("Angelschein?"), at=NOW - timedelta(days=31))
+        await store.log_answer(hurdle_answer("Hundesteuer für Pferde?"),
+                               at=NOW - timedelta(days=29))
+        assert await store.purge(now=NOW) == 1
+        assert [h.title for h in await store.hurdles()] == ["Hundesteuer für Pferde?"]
 
 
 async def test_opening_the_log_purges_expired_entries(tmp_path, hurdle_answer):
-    store = await HurdleStore.open(tmp_path / "h.sqlite", "s", retention_days=30)
-    await store.log_answer(hurdle_answer("Angelschein?"),
-                           at=datetime.now(UTC) - timedelta(days=40))
-    await store.log_answer(hurdle_answer("Hundesteuer für Pferde?"))
-    await store.close()
-    store = await HurdleStore.open(tmp_path / "h.sqlite", "s", retention_days=30)
-    assert [h.title for h in await store.hurdles()] == ["Hundesteuer für Pferde?"]
-    assert rows(tmp_path / "h.sqlite", "SELECT COUNT(*) FROM hurdles") == [(1,)]
-    await store.close()
+    async with await HurdleStore.open(tmp_path / "h.sqlite", "s", retention_days=30) as store:
+        await store.log_answer(hurdle_answer("Angelschein?"),
+                               at=datetime.now(UTC) - timedelta(days=40))
+        await store.log_answer(hurdle_answer("Hundesteuer für Pferde?"))
+    async with await HurdleStore.open(tmp_path / "h.sqlite", "s", retention_days=30) as store:
+        assert [h.title for h in await store.hurdles()] == ["Hundesteuer für Pferde?"]
+        assert rows(tmp_path / "h.sqlite", "SELECT COUNT(*) FROM hurdles") == [(1,)]
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -258,8 +254,6 @@ async def test_stats_give_the_totals_for_an_overview(hurdle_store, hurdle_answer
 
 async def test_without_a_secret_keys_are_random_per_run_never_reversible(tmp_path,
                                                                          hurdle_answer):
-    first = await HurdleStore.open(tmp_path / "h.sqlite", "")
-    second = await HurdleStore.open(tmp_path / "h.sqlite", "")
-    assert first.asker_key(42) != second.asker_key(42)
-    await first.close()
-    await second.close()
+    async with (await HurdleStore.open(tmp_path / "h.sqlite", "") as first,
+                await HurdleStore.open(tmp_path / "h.sqlite", "") as second):
+        assert first.asker_key(42) != second.asker_key(42)

@@ -1,0 +1,251 @@
+"""The Telegram application: built in one place from the configuration, run by polling or webhook."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PersistenceInput,
+    PicklePersistence,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Config, ConfigError
+from bot.engine import Engine
+from bot.hurdles import HurdleStore
+from handlers import commands, conversation, staff
+from handlers.context import SERVICES, Services, WeserContext
+from handlers.safety import FloodGuard, PerUserUpdateProcessor, RetryingRateLimiter
+from handlers.send import reply
+from handlers.texts import COMMANDS, STAFF_COMMANDS, t
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLL_TIMEOUT = 30
+"""Seconds one getUpdates long poll may wait for news."""
+BOOTSTRAP_RETRIES = 0
+"""Extra rounds of the start-up calls (getMe, deleteWebhook/setWebhook): none, as every call is
+already retried by RetryingRateLimiter; an unreachable API then ends the start in seconds."""
+PERSIST_EVERY = 10
+"""Seconds between saves of the conversation state (and at every clean shutdown)."""
+MEDIA = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
+         | filters.VIDEO_NOTE | filters.Document.ALL | filters.ANIMATION | filters.CONTACT
+         | filters.POLL | filters.Dice.ALL | filters.STORY)
+
+
+class UserPersistence(PicklePersistence):
+    """PicklePersistence that keeps no entry at all for a user with nothing stored (e.g. after
+    /forget), instead of their user id with an empty dict."""
+
+    async def update_user_data(self, user_id: int, data: dict) -> None:
+        if data:
+            await super().update_user_data(user_id, data)
+        else:
+            await self.drop_user_data(user_id)
+
+
+def build_application(config: Config, engine: Engine, store: HurdleStore | None = None, *,
+                      rate_limiter: RetryingRateLimiter | None = None) -> Application:
+    """The bot for `config`: handlers, persistence, rate limits, retries, commands.
+
+    Without `store`, the hurdle log at config.hurdles.path is opened when the bot starts and
+    closed when it stops (StoreUnavailable then comes out of the run)."""
+    tg = config.telegram
+    if not tg.token:
+        raise ConfigError(f"{config.source or 'config'}: telegram.token: missing (set it in the "
+                          "config or in the environment variable WESERBOT_TOKEN)")
+    for key, path in (("telegram.persistence_file", tg.persistence_file),
+                      ("hurdles.path", None if store else config.hurdles.path)):
+        if path is not None and not path.parent.is_dir():
+            raise ConfigError(f"{config.source or 'config'}: {key}: the folder {path.parent} "
+                              "does not exist")
+    persistence = UserPersistence(
+        tg.persistence_file, update_interval=PERSIST_EVERY,
+        store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False))
+    app = (
+        ApplicationBuilder()
+        .token(tg.token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .concurrent_updates(PerUserUpdateProcessor())
+        .persistence(persistence)
+        .context_types(ContextTypes(context=WeserContext))
+        .connect_timeout(10).read_timeout(15).write_timeout(15).pool_timeout(10)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), store)
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    """Which update goes where. Group -1 runs first for every update: the flood limit."""
+    app.add_handler(TypeHandler(Update, flood_limit), group=-1)
+    message = filters.UpdateType.MESSAGE
+    for name, callback in (("start", commands.start), ("help", commands.help_command),
+                           ("topics", commands.topics), ("language", commands.language),
+                           ("privacy", commands.privacy), ("forget", commands.forget),
+                           ("hurdles", staff.hurdles_command), ("hurdle", staff.hurdle_command),
+                           ("stats", staff.stats_command)):
+        app.add_handler(CommandHandler(name, callback, filters=message))
+    addressed = message & conversation.ADDRESSED
+    app.add_handler(MessageHandler(addressed & filters.COMMAND, commands.unknown_command))
+    app.add_handler(MessageHandler(addressed & filters.TEXT & ~filters.COMMAND,
+                                   conversation.on_text))
+    app.add_handler(MessageHandler(addressed & filters.LOCATION, conversation.on_location))
+    app.add_handler(MessageHandler(addressed & MEDIA, conversation.on_media))
+    # Button data comes from the user's side and can be forged: only exact shapes are handled.
+    for pattern, callback in ((r"^fb:\d+:[+-]$", conversation.on_feedback),
+                              (r"^alt:\d+:[a-z0-9-]+$", conversation.on_alternative),
+                              (r"^t:[a-z0-9-]+$", commands.on_topic),
+                              (r"^tp:\d+$", commands.on_topics_page),
+                              (r"^lang:[a-z]{2}$", commands.on_language),
+                              (r"^h:(p:\d+|s:\d+|set:\d+:[a-z_]+)$", staff.on_staff_button)):
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_error_handler(on_error)
+
+
+async def flood_limit(update: Update, context: WeserContext) -> None:
+    """Per-user flood limit: past it, one polite notice, then silence until the minute is over."""
+    user = update.effective_user
+    if user is None or not _counts(update, context):
+        return
+    verdict = context.services.flood.check(user.id)
+    if verdict == "ok":
+        return
+    if verdict == "warn":
+        text = t(context.lang(update), "flood", limit=context.services.flood.per_minute)
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await reply(update, context, text)
+    raise ApplicationHandlerStop
+
+
+def _counts(update: Update, context: WeserContext) -> bool:
+    """Button presses, private messages, and group messages meant for the bot."""
+    message = update.message
+    if update.callback_query or message is None:
+        return update.callback_query is not None
+    if message.chat.type == ChatType.PRIVATE or conversation.ADDRESSED.filter(message):
+        return True
+    return bool(message.text and message.text.startswith("/"))
+
+
+async def stale_button(update: Update, context: WeserContext) -> None:
+    """A button this bot does not (or no longer) know."""
+    await update.callback_query.answer(t(context.lang(update), "gone"))
+
+
+async def on_error(update: object, context: WeserContext) -> None:
+    """Log the error and keep running; when our own code failed, tell the user briefly."""
+    error = context.error
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        log.warning("Telegram could not be reached (retries exhausted): %s", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(error, TelegramError) or not isinstance(update, Update):
+        return
+    if update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id,
+                                           t(context.lang(update), "error"))
+        except TelegramError as exc:
+            log.warning("could not tell the user about the error: %s", exc)
+
+
+async def _post_init(app: Application) -> None:
+    """Open the hurdle log (unless given) and register the commands with Telegram."""
+    services: Services = app.bot_data[SERVICES]
+    if services.store is None:
+        h = services.config.hurdles
+        services.store = await HurdleStore.open(h.path, h.secret, h.retention_days)
+        services.owns_store = True
+    await register_commands(app, services.config)
+
+
+async def _post_shutdown(app: Application) -> None:
+    services: Services = app.bot_data[SERVICES]
+    if services.owns_store and services.store is not None:
+        await services.store.close()
+        services.store, services.owns_store = None, False
+
+
+async def register_commands(app: Application, config: Config) -> None:
+    """setMyCommands in English (default) and German; staff also see their commands."""
+    def listed(items: list[tuple[str, str]]) -> list[BotCommand]:
+        return [BotCommand(name, description) for name, description in items]
+
+    bot = app.bot
+    await bot.set_my_commands(listed(COMMANDS["en"]))
+    await bot.set_my_commands(listed(COMMANDS["de"]), language_code="de")
+    for user_id in sorted(config.staff_user_ids):
+        scope = BotCommandScopeChat(user_id)
+        try:
+            await bot.set_my_commands(listed(COMMANDS["en"] + STAFF_COMMANDS["en"]), scope=scope)
+            await bot.set_my_commands(listed(COMMANDS["de"] + STAFF_COMMANDS["de"]), scope=scope,
+                                      language_code="de")
+        except (BadRequest, Forbidden) as exc:  # the staff member has not started the bot yet
+            log.info("staff commands for %s not set: %s", user_id, exc)
+
+
+def polling_args(config: Config) -> dict[str, Any]:
+    return {"poll_interval": 0.0, "timeout": POLL_TIMEOUT, "allowed_updates": ALLOWED_UPDATES,
+            "drop_pending_updates": False, "bootstrap_retries": BOOTSTRAP_RETRIES}
+
+
+def webhook_args(config: Config) -> dict[str, Any]:
+    tg = config.telegram
+    return {"listen": tg.webhook_listen, "port": tg.webhook_port,
+            "url_path": tg.webhook_path.strip("/"), "webhook_url": tg.webhook_url,
+            "secret_token": tg.webhook_secret, "allowed_updates": ALLOWED_UPDATES,
+            "drop_pending_updates": False, "bootstrap_retries": BOOTSTRAP_RETRIES}
+
+
+def run(app: Application, config: Config) -> None:
+    """Run until SIGINT/SIGTERM: long polling, or a webhook behind the reverse proxy."""
+    if config.telegram.mode == "webhook":
+        app.run_webhook(**webhook_args(config))
+    else:
+        app.run_polling(**polling_args(config))
+
+
+@asynccontextmanager
+async def running(app: Application, config: Config) -> AsyncIterator[Application]:
+    """The same start and stop as `run`, inside an already running event loop (tests)."""
+    await app.initialize()
+    try:
+        await _post_init(app)
+        if config.telegram.mode == "webhook":
+            await app.updater.start_webhook(**webhook_args(config))
+        else:
+            await app.updater.start_polling(**polling_args(config))
+        await app.start()
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+    finally:
+        await app.shutdown()
+        await _post_shutdown(app)

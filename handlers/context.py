@@ -1,0 +1,56 @@
+"""What every handler can reach: the engine, the hurdle log, the configuration, the flood guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import CallbackContext, ExtBot
+
+from handlers.safety import FloodGuard
+from handlers.texts import ui_lang
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.engine import Engine
+    from bot.hurdles import HurdleStore
+
+SERVICES = "weserbot.services"
+"""Key in bot_data (bot_data is not persisted)."""
+
+
+@dataclass
+class Services:
+    engine: Engine
+    config: Config
+    flood: FloodGuard
+    store: HurdleStore | None = None
+    owns_store: bool = False
+    """True when the application opened the store itself (and closes it at shutdown)."""
+
+
+class WeserContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """CallbackContext with the bot's services as attributes."""
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES]
+
+    @property
+    def engine(self) -> Engine:
+        return self.services.engine
+
+    @property
+    def store(self) -> HurdleStore | None:
+        return self.services.store
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    def lang(self, update: Update | Any) -> str:
+        """The language of the bot's own texts for this user."""
+        user = getattr(update, "effective_user", None)
+        data = self.user_data if user is not None else None
+        return ui_lang(data, user.language_code if user else None)

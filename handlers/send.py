@@ -1,0 +1,48 @@
+"""Sending replies: HTML without link previews, as a reply in groups, with a plain-text fallback."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from telegram import LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import CallbackContext
+
+from handlers.render import Markup, keyboard
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def plain(html_text: str) -> str:
+    """What a HTML message says, as plain text (for the fallback)."""
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
+
+
+async def reply(update: Update, context: CallbackContext, text: str, markup: Markup = None
+                ) -> Message | None:
+    """Send `text` (Telegram HTML) to the chat of `update`; in groups as a reply to the message.
+
+    Network errors and 429 are retried by the rate limiter. A BadRequest (which our escaping
+    should make impossible) is logged and the message is sent again as plain text."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    kwargs = {}
+    message = update.effective_message
+    if chat.type != ChatType.PRIVATE and message is not None:
+        kwargs["reply_parameters"] = ReplyParameters(message.message_id,
+                                                     allow_sending_without_reply=True)
+    try:
+        return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
+                                              reply_markup=markup,
+                                              link_preview_options=NO_PREVIEW, **kwargs)
+    except BadRequest as exc:
+        log.error("Telegram refused a reply (%s); sending it as plain text", exc)
+        safe = keyboard([[b for b in row if b.url is None] for row in markup.inline_keyboard]
+                        ) if markup else None
+        return await context.bot.send_message(chat.id, plain(text), reply_markup=safe,
+                                              link_preview_options=NO_PREVIEW, **kwargs)

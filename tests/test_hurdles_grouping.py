@@ -1,0 +1,113 @@
+"""Similar questions of one topic and reason form one hurdle; district pairs read origin first."""
+
+from __future__ import annotations
+
+from bot.grouping import SIMILARITY, best_match, district_path, folded, group_key
+
+
+def place(key: str, role: str | None = None, direction: str | None = None,
+          kind: str = "municipality") -> dict:
+    return {"text": key, "role": role, "direction": direction,
+            "refs": [{"kind": kind, "key": key, "via": "name"}]}
+
+
+LUEGDE, HAMELN, MINDEN, RINTELN = "05766044", "03252006", "05770024", "03257028"
+
+
+# -- similarity ------------------------------------------------------------------------------------
+def test_rephrasings_with_the_same_words_match_regardless_of_case_umlauts_and_order():
+    hurdles = {1: folded("Wo melde ich meinen Hund an?"), 2: folded("Angelschein beantragen")}
+    assert best_match(folded("wo MELDE ich meinen hund an"), hurdles) == 1
+    assert best_match(folded("Hund an melde ich wo?"), hurdles) == 1
+    assert best_match(folded("Angelschein beantragen, ich wohne in Lügde"), hurdles) == 2
+
+
+def test_different_questions_do_not_match():
+    hurdles = {1: folded("Wo melde ich meinen Hund an?")}
+    assert best_match(folded("Wer genehmigt ein Osterfeuer?"), hurdles) is None
+
+
+def test_the_best_match_wins_and_ties_go_to_the_oldest_hurdle():
+    hurdles = {7: folded("Osterfeuer anmelden Hameln"), 3: folded("Osterfeuer anmelden"),
+               5: folded("Osterfeuer anmelden")}
+    assert best_match(folded("Osterfeuer anmelden"), hurdles) == 3
+
+
+def test_the_threshold_is_a_named_constant_that_can_be_passed():
+    hurdles = {1: folded("Osterfeuer anmelden")}
+    question = folded("Osterfeuer anmeldung")
+    assert 80 <= SIMILARITY < 100
+    assert best_match(question, hurdles, threshold=99) is None
+    assert best_match(question, hurdles, threshold=50) == 1
+
+
+def test_questions_without_words_only_group_with_each_other():
+    assert best_match("", {1: "hund", 2: ""}) == 2
+    assert best_match("", {1: "hund"}) is None
+    assert best_match("hund", {}) is None
+
+
+def test_questions_are_compared_within_one_topic_and_reason():
+    assert group_key("kfz-zulassung", "needs_place") != group_key("kfz-zulassung",
+                                                                  "negative_feedback")
+    assert group_key(None, "no_topic") != group_key(None, "outside_region")
+    assert group_key(None, "no_topic") == group_key(None, "no_topic")
+
+
+# -- district pairs --------------------------------------------------------------------------------
+def test_where_one_lives_comes_before_where_one_works():
+    places = [place(HAMELN, "business_site"), place(LUEGDE, "residence")]
+    assert district_path(places) == "lippe→hameln-pyrmont"
+
+
+def test_a_route_reads_from_origin_to_destination():
+    places = [place(RINTELN, direction="to"), place(MINDEN, direction="from")]
+    assert district_path(places) == "minden-luebbecke→schaumburg"
+
+
+def test_one_district_is_a_single_entry_and_none_is_empty():
+    assert district_path([place(LUEGDE, "residence"), place("05766020")]) == "lippe"
+    assert district_path([place("bielefeld", kind="outside")]) == ""
+    assert district_path([]) == ""
+
+
+def test_a_named_district_counts_and_an_ambiguous_place_falls_back_to_the_answer():
+    assert district_path([place("hoexter", kind="district")]) == "hoexter"
+    ambiguous = {"text": "bergdorf", "role": None, "direction": None,
+                 "refs": [{"kind": "municipality", "key": LUEGDE, "via": "locality"},
+                          {"kind": "municipality", "key": HAMELN, "via": "locality"}]}
+    assert district_path([ambiguous]) == ""
+    assert district_path([ambiguous], districts=["lippe"]) == "lippe"
+
+
+# -- in the store ----------------------------------------------------------------------------------
+async def test_logged_questions_join_the_most_similar_hurdle(hurdle_store, hurdle_answer):
+    log = hurdle_store.log_answer
+    await log(hurdle_answer("Wo melde ich meinen Hund an?"), asker=1)
+    await log(hurdle_answer("wo melde ich meinen hund an, ich wohne in Lügde"), asker=2)
+    await log(hurdle_answer("Wer genehmigt ein Osterfeuer?"), asker=1)
+    await log(hurdle_answer("Osterfeuer – wer genehmigt das?"), asker=3)
+    found = {h.title: (h.count, h.askers) for h in await hurdle_store.hurdles()}
+    assert found == {"Wo melde ich meinen Hund an?": (2, 2),
+                     "Wer genehmigt ein Osterfeuer?": (2, 2)}
+
+
+async def test_the_same_words_under_another_topic_or_reason_are_another_hurdle(hurdle_store,
+                                                                              hurdle_answer):
+    log = hurdle_store.log_answer
+    question = "Wo melde ich mein Auto an? Ich wohne in Bielefeld"
+    await log(hurdle_answer(question, "outside_region", "kfz-zulassung"))
+    await log(hurdle_answer(question, "negative_feedback", "kfz-zulassung"))
+    await log(hurdle_answer(question, "outside_region", "fuehrerschein"))
+    await log(hurdle_answer(question, "outside_region", "kfz-zulassung"))
+    assert sorted((h.topic, h.reason, h.count) for h in await hurdle_store.hurdles()) == [
+        ("fuehrerschein", "outside_region", 1), ("kfz-zulassung", "negative_feedback", 1),
+        ("kfz-zulassung", "outside_region", 2)]
+
+
+async def test_the_first_question_stays_the_title(hurdle_store, hurdle_answer):
+    await hurdle_store.log_answer(hurdle_answer("Osterfeuer anmelden"))
+    await hurdle_store.log_answer(hurdle_answer("Osterfeuer anmelden in Hameln, wie?"))
+    [hurdle] = await hurdle_store.hurdles()
+    assert hurdle.title == "Osterfeuer anmelden"
+    assert hurdle.examples == ["Osterfeuer anmelden in Hameln, wie?", "Osterfeuer anmelden"]

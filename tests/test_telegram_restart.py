@@ -1,0 +1,31 @@
+"""The conversation survives a restart of the bot (PicklePersistence at telegram.persistence_file)."""
+
+from __future__ import annotations
+
+from bot.answer import ROLE_QUESTION
+from bot.engine import Engine
+
+ANNA = 5001
+
+
+async def test_a_restart_in_the_middle_of_a_clarification_loses_nothing(telegram_api, start_bot,
+                                                                        engine: Engine):
+    anna = telegram_api.user(ANNA, "Anna", "de")
+    async with start_bot():
+        picker = telegram_api.next_message(ANNA)
+        telegram_api.send_text(anna, "/language")
+        picker = await picker
+        telegram_api.press(anna, picker, "lang:en")
+        await telegram_api.wait_for(lambda: picker.plain.startswith("Fine"), what="language set")
+        telegram_api.send_text(anna, "Wo bekomme ich einen Kita-Platz?")
+        [_, asked] = await telegram_api.wait_for_messages(ANNA, 2)
+    # The bot is down now; Anna answers anyway. A new process with the same files starts.
+    telegram_api.send_text(anna, "Lügde")
+    async with start_bot():
+        [*_, answer] = await telegram_api.wait_for_messages(ANNA, 3)
+        telegram_api.send_text(anna, "/start")
+        [*_, start] = await telegram_api.wait_for_messages(ANNA, 4)
+    expected = engine.ask("Lügde", context=engine.ask("Wo bekomme ich einen Kita-Platz?").context)
+    assert ROLE_QUESTION["de"]["residence"] in asked.plain
+    assert expected.office.name in answer.plain and "Wohnort in Lügde" in answer.plain
+    assert start.plain.startswith("Hello Anna!")  # the chosen language survived too
