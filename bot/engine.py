@@ -21,14 +21,17 @@ class Context:
     topic: str
     needs: str
     places: list[dict[str, Any]] = field(default_factory=list)
+    lang: str = "de"
+    """The language of the question: a bare reply such as "Lügde" does not tell it."""
 
     def to_json(self) -> dict[str, Any]:
         return {"question": self.question, "topic": self.topic, "needs": self.needs,
-                "places": self.places}
+                "places": self.places, "lang": self.lang}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Context:
-        return cls(data["question"], data["topic"], data["needs"], list(data.get("places", [])))
+        return cls(data["question"], data["topic"], data["needs"], list(data.get("places", [])),
+                   data.get("lang", "de"))
 
 
 def _mention_from_json(data: dict[str, Any]) -> Mention:
@@ -74,8 +77,8 @@ class Engine:
             if not m.role:
                 m.role = context.needs
         u.mentions = [_mention_from_json(p) for p in context.places] + u.mentions
-        question = f"{context.question} / {u.text}"
-        u.text = question
+        u.text = f"{context.question} / {u.text}"
+        u.lang = context.lang
         return self._resolve(u, context.topic, 1.0, [])
 
     def _resolve(self, u: Understanding, topic_id: str, score: float,
@@ -84,7 +87,7 @@ class Engine:
         res = self.resolver.resolve(u, topic, min(score, 1.0))
         answer = compose(self.kb, u.text, u.lang, u.kind, res, alternatives, self._places(u))
         if res.reason == "needs_place":
-            answer.context = Context(u.text, topic_id, res.needs or topic.role, answer.places)
+            answer.context = Context(u.text, topic_id, res.needs or topic.role, answer.places, u.lang)
         return answer
 
     def _places(self, u: Understanding) -> list[dict[str, Any]]:

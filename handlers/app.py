@@ -55,7 +55,7 @@ class UserPersistence(PicklePersistence):
     async def update_user_data(self, user_id: int, data: dict) -> None:
         if data:
             await super().update_user_data(user_id, data)
-        else:
+        elif self.user_data and user_id in self.user_data:
             await self.drop_user_data(user_id)
 
 
@@ -161,6 +161,9 @@ async def on_error(update: object, context: WeserContext) -> None:
     error = context.error
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         log.warning("Telegram could not be reached (retries exhausted): %s", error)
+        return
+    if isinstance(error, Forbidden):
+        log.info("a user has blocked the bot or left the chat: %s", error)
         return
     log.error("error while handling an update", exc_info=error)
     if isinstance(error, TelegramError) or not isinstance(update, Update):

@@ -131,6 +131,9 @@ async def answer_question(update: Update, context: WeserContext, text: str,
     recipe: dict[str, Any] = {"text": text, "ctx": pending if topic is None else None,
                               "topic": topic}
     answer = ask(context, recipe)
+    if pending and topic is None and recipe["ctx"] is None:  # unreadable: dropped, no hurdle
+        data.pop(PENDING, None)
+        pending = None
     continued = bool(recipe["ctx"]) and answer.topic == recipe["ctx"]["topic"]
     started_new = not continued and answer.reason not in CHAT_REASONS
     if answer.context is not None and data.get(PLACE):
@@ -158,7 +161,13 @@ async def answer_question(update: Update, context: WeserContext, text: str,
 
 def ask(context: WeserContext, recipe: dict[str, Any]) -> Answer:
     """The engine's answer for a stored recipe (the same answer again for the same knowledge)."""
-    ctx = Context.from_json(recipe["ctx"]) if recipe.get("ctx") else None
+    ctx = None
+    if recipe.get("ctx"):
+        try:
+            ctx = Context.from_json(recipe["ctx"])
+        except (KeyError, TypeError, ValueError):  # saved by an older WeserBot: start afresh
+            log.warning("an open question could not be read back; it is dropped")
+            recipe["ctx"] = None
     return context.engine.ask(recipe["text"], context=ctx, topic=recipe.get("topic"))
 
 

@@ -66,6 +66,12 @@ def test_reply_with_the_missing_place_completes_the_question(engine: Engine):
         "answered", "wohngeld", "lippe", "Lügde")
 
 
+def test_a_bare_reply_keeps_the_language_of_the_question(engine: Engine):
+    first = engine.ask("Where do I apply for housing benefit?")
+    second = engine.ask("Lügde", context=Context.from_json(first.context.to_json()))
+    assert (second.lang, second.district) == ("en", "lippe")
+
+
 def test_place_outside_the_region_is_said_so(engine: Engine):
     a = ask(engine, "Ich wohne in Bielefeld – wo verlängere ich meinen Aufenthaltstitel?")
     assert (a["reason"], a["topic"], a["answered"]) == ("outside_region", "aufenthaltstitel",

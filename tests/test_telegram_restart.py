@@ -29,3 +29,14 @@ async def test_a_restart_in_the_middle_of_a_clarification_loses_nothing(telegram
     assert ROLE_QUESTION["de"]["residence"] in asked.plain
     assert expected.office.name in answer.plain and "Wohnort in Lügde" in answer.plain
     assert start.plain.startswith("Hello Anna!")  # the chosen language survived too
+
+
+async def test_an_open_question_saved_by_an_older_version_is_dropped_quietly(telegram_api,
+                                                                            start_bot):
+    anna = telegram_api.user(ANNA, "Anna", "de")
+    async with start_bot() as app:
+        app.user_data[ANNA]["pending"] = {"question": "Kita?", "shape": "of an older version"}
+        telegram_api.send_text(anna, "Kita-Platz in Hameln")
+        [answer] = await telegram_api.wait_for_messages(ANNA, 1)
+    assert "Wohnort in Hameln" in answer.plain
+    assert "pending" not in app.user_data[ANNA]
