@@ -102,4 +102,3 @@ class PlaceIndex:
                     self.postcodes[code].append(PlaceRef("outside", place.name, "postcode"))
         self.max_tokens = max((len(k.split()) for k in self.names), default=1)
         self.vocabulary = FuzzyVocabulary({k for k in self.names if len(k) >= 5})
-        self.outside_notes = {p.name: p.note for p in kb.outside}
