@@ -29,8 +29,8 @@ FULL_REPEAT = 5
 QUICK_REPEAT = 2
 E2E_USERS = 50
 E2E_MESSAGES = 1000
-QUICK_E2E_USERS = 10
-QUICK_E2E_MESSAGES = 200
+E2E_IDLE_MESSAGES = 100
+"""Messages one user sends alone before the load: the reply time of an idle bot."""
 E2E_REPLY_TIMEOUT = 30.0
 """Seconds a user waits for a reply before the message counts as lost."""
 WORKER_TIMEOUT = 600
@@ -326,8 +326,6 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
     _load_app()  # fail early, with a reason, when the application is not there
     per_user = [messages // users + (1 if u < messages % users else 0) for u in range(users)]
     first = [sum(per_user[:u]) for u in range(users)]
-    latencies: list[float] = []
-    lost = 0
     async with fake.FakeBotApi() as api:
         cmd = ["--worker", "bot", "--base-url", api.base_url, "--token", fake.TOKEN]
         if knowledge:
@@ -341,19 +339,19 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
             assert bot.stdout is not None and bot.stdin is not None
             ready = await asyncio.wait_for(bot.stdout.readline(), WORKER_TIMEOUT)
             if ready.strip() != b"ready":
-                raise RuntimeError("the bot did not start: " + (await bot.stderr.read()).decode()
-                                   [-2000:] if bot.stderr else "")
+                err = (await bot.stderr.read()).decode() if bot.stderr else ""
+                raise RuntimeError(f"the bot did not start:\n{err[-2000:]}")
             await api.wait_for_call("getUpdates", 1, timeout=60)
 
-            async def user(u: int) -> None:
-                nonlocal lost
-                uid = 100_000 + u
-                person = api.user(uid, f"User{u}", "de" if u % 3 else "en")
-                for k in range(per_user[u]):
+            async def converse(uid: int, texts: list[str], latencies: list[float]) -> int:
+                """One user: each message after the reply to the previous; returns lost ones."""
+                person = api.user(uid, f"User{uid}", "de" if uid % 3 else "en")
+                lost = 0
+                for text in texts:
                     before = len(api.sent_to(uid))
                     mark = len(api.calls)
                     sent_at = time.monotonic()
-                    api.send_text(person, questions[(first[u] + k) % len(questions)])
+                    api.send_text(person, text)
                     try:
                         await api.wait_for_messages(uid, before + 1, timeout=E2E_REPLY_TIMEOUT)
                     except AssertionError:
@@ -362,10 +360,18 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
                     at = next(c.at for c in api.calls[mark:] if c.method == "sendMessage"
                               and c.fault is None and str(c.params.get("chat_id")) == str(uid))
                     latencies.append((at - sent_at) * 1000)
+                return lost
 
-            started = time.monotonic()
-            await asyncio.gather(*(user(u) for u in range(users)))
-            elapsed = time.monotonic() - started
+            # One user alone first (also warms up): what a user waits for when the bot is idle.
+            idle: list[float] = []
+            idle_lost = await converse(99_999, questions[:E2E_IDLE_MESSAGES], idle)
+            latencies: list[float] = []
+            started, cpu = time.monotonic(), time.process_time()
+            lost = sum(await asyncio.gather(*(
+                converse(100_000 + u, [questions[(first[u] + k) % len(questions)]
+                                       for k in range(per_user[u])], latencies)
+                for u in range(users))))
+            elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
             bot.stdin.close()
             out, err = await asyncio.wait_for(bot.communicate(), 60)
         finally:
@@ -390,8 +396,12 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
         "median_ms": round(percentile(latencies, 50), 2) if latencies else None,
         "p99_ms": round(percentile(latencies, 99), 2) if latencies else None,
         "max_ms": round(max(latencies), 2) if latencies else None,
+        "idle_median_ms": round(percentile(idle, 50), 2) if idle else None,
+        "idle_p99_ms": round(percentile(idle, 99), 2) if idle else None,
+        "idle_lost": idle_lost,
         "rate_limit": rate_limit,
         "api_calls": calls,
+        "harness_cpu_s": round(cpu, 3),
         **stats,
     }
 
@@ -452,10 +462,12 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 def format_e2e(e2e: dict[str, Any]) -> str:
     if "skipped" in e2e:
         return f"e2e: skipped: {e2e['skipped']}"
-    limit = "Telegram rate limit on" if e2e.get("rate_limit") else "overall rate limit off"
+    limit = "Telegram's 30/s rate limit on" if e2e.get("rate_limit") else "overall rate limit off"
     return (f"e2e: {e2e['users']} users, {e2e['messages']} messages: {e2e['msg_per_s']:.0f} msg/s, "
             f"median {_ms(e2e['median_ms'])} ms, p99 {_ms(e2e['p99_ms'])} ms, "
-            f"lost {e2e['lost']} ({limit})")
+            f"lost {e2e['lost']} ({limit})\n"
+            f"e2e: one user alone: median {_ms(e2e.get('idle_median_ms'))} ms, "
+            f"p99 {_ms(e2e.get('idle_p99_ms'))} ms; bot process {_ms(e2e.get('bot_rss_mb'))} MB")
 
 
 def _ms(value: float | None) -> str:
@@ -483,7 +495,7 @@ def format_targets(targets: list[dict[str, Any]]) -> str:
 def _setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"CI mode: sizes {', '.join(f'{s}x' for s in QUICK_SIZES)}, "
-                        f"{QUICK_REPEAT} passes, a smaller end-to-end run")
+                        f"{QUICK_REPEAT} passes")
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     part = p.add_mutually_exclusive_group()
     part.add_argument("--e2e", action="store_true", help="only the end-to-end part")
@@ -516,8 +528,8 @@ def run_bench(args: argparse.Namespace) -> int:
         print("weserbot bench: --sizes must be factors like 1,10,100", file=sys.stderr)
         return 2
     repeat = args.repeat or (QUICK_REPEAT if args.quick else FULL_REPEAT)
-    users = args.users or (QUICK_E2E_USERS if args.quick else E2E_USERS)
-    messages = args.messages or (QUICK_E2E_MESSAGES if args.quick else E2E_MESSAGES)
+    users = args.users or E2E_USERS
+    messages = args.messages or E2E_MESSAGES
 
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
