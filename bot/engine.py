@@ -76,7 +76,11 @@ class Engine:
         for m in u.mentions:
             if not m.role:
                 m.role = context.needs
-        u.mentions = [_mention_from_json(p) for p in context.places] + u.mentions
+        earlier = [_mention_from_json(p) for p in context.places]
+        if any(m.role == context.needs for m in u.mentions):
+            # The reply names the place that was asked for: it replaces an unclear earlier one.
+            earlier = [m for m in earlier if m.role not in (None, context.needs)]
+        u.mentions = earlier + u.mentions
         u.text = f"{context.question} / {u.text}"
         u.lang = context.lang
         return self._resolve(u, context.topic, 1.0, [])

@@ -14,6 +14,7 @@ ROLE_STAND_INS = {"site": ("property", "business_site"), "property": ("site",)}
 PLACE_CERTAINTY = {"name": 1.0, "alias": 0.97, "postcode": 0.95, "locality": 0.93, "district": 0.9}
 FUZZY_PLACE_PENALTY = 0.08
 IMPLICIT_ROLE_PENALTY = 0.05
+MAX_CHOICES = 8
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,10 @@ class Resolver:
         deciding_districts = {t.district for t in towns.values()}
         if len(offered) != 1 or len(deciding_districts) != 1:
             # Several towns that differ in office or district: ask which one, never pick one.
-            res.choices = sorted(towns.values(), key=lambda t: t.name)[:8] if len(
-                towns) <= 8 else []
+            # A name that fits a few towns is offered as a choice; a whole district is not.
+            named = all(r.kind == "municipality" for m in inside for r in m.refs)
+            if named and len(towns) <= MAX_CHOICES:
+                res.choices = sorted(towns.values(), key=lambda t: t.name)
             return res
         office, _ = next(iter(offered.values()))
         certainty = min(

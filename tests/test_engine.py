@@ -66,6 +66,14 @@ def test_reply_with_the_missing_place_completes_the_question(engine: Engine):
         "answered", "wohngeld", "lippe", "Lügde")
 
 
+def test_an_ambiguous_place_is_offered_as_choices_and_the_reply_settles_it(engine: Engine):
+    first = engine.ask("Wohngeld, ich wohne in Holzhausen")
+    assert first.reason == "needs_place" and len(first.choices) > 1
+    second = engine.ask("Bad Pyrmont", context=Context.from_json(first.context.to_json()))
+    assert (second.reason, second.district, second.municipality) == (
+        "answered", "hameln-pyrmont", "Bad Pyrmont")
+
+
 def test_a_bare_reply_keeps_the_language_of_the_question(engine: Engine):
     first = engine.ask("Where do I apply for housing benefit?")
     second = engine.ask("Lügde", context=Context.from_json(first.context.to_json()))
