@@ -75,11 +75,12 @@ class Understander:
         self.places = places
         self.small_talk = {p for phrases in self.lang.small_talk.values() for p in phrases}
         self.small_talk_words = {w for p in self.small_talk for w in p.split()}
-        cue_words = {c for cues in self.lang.role_cues.values() for c in cues if "*" not in c}
+        self.cue_words = frozenset(
+            c for cues in self.lang.role_cues.values() for c in cues if "*" not in c)
         self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
                             | self.lang.place_prepositions | frozenset(topics.weight)
                             | self.lang.from_cues | self.lang.to_cues | self.lang.common_words
-                            | self.small_talk_words | cue_words)
+                            | self.small_talk_words | self.cue_words)
 
     # -- whole message --------------------------------------------------------------------------
     def understand(self, text: str) -> Understanding:
@@ -146,8 +147,8 @@ class Understander:
         idx = self.topics
         if word in idx.vocabulary:
             return [(word, 1.0)]
-        if word in idx.stopwords or len(word) < MIN_COMPOUND_PART:
-            return []
+        if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
+            return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
         if word in idx.keywords:
             return [(word, 1.0)]
         hit = idx.vocabulary.lookup(word)
@@ -300,19 +301,18 @@ class Understander:
                 m.direction = "from"
             elif before and before[-1].text in self.lang.to_cues:
                 m.direction = "to"
-            for tok in reversed(before):
-                role = self._role_of(tok.text)
-                if role:
-                    m.role = role
-                    break
-            if m.role:
-                continue
+            clause = tokens[m.start].clause
+            after = []
             for tok in tokens[m.end:min(next_start, m.end + LOOKAHEAD)]:
-                if tok.text in self.lang.place_prepositions or tok.clause != tokens[m.start].clause:
+                if tok.text in self.lang.place_prepositions or tok.clause != clause:
                     break
-                role = self._role_of(tok.text)
-                if role:
-                    m.role = role
+                after.append(tok)
+            # Nearest role word in the place's own clause, before it ("wohne in Lügde") or after
+            # it ("Lügde mein Wohnort"); only then one from the clause before.
+            for candidates in ([t for t in reversed(before) if t.clause == clause], after,
+                               [t for t in reversed(before) if t.clause != clause]):
+                m.role = next(filter(None, map(self._role_of, (t.text for t in candidates))), None)
+                if m.role:
                     break
 
     def _role_of(self, word: str) -> str | None:

@@ -129,3 +129,25 @@ def test_any_text_gets_a_valid_reply(engine, text):
     assert a["reason"] in {"answered", "needs_place", "outside_region", "no_topic", "off_topic",
                            "small_talk"}
     assert a["text"] and 0 <= a["confidence"] <= 1
+
+
+def test_a_role_word_after_the_place_counts_too(engine: Engine):
+    a = ask(engine, "Hameln ist mein Arbeitsort, Lügde mein Wohnort. Wo melde ich mein Auto an?")
+    assert (a["topic"], a["district"], a["municipality"]) == ("kfz-zulassung", "lippe", "Lügde")
+
+
+def test_a_district_is_enough_when_the_whole_district_has_one_office(engine: Engine):
+    a = ask(engine, "Kfz-Zulassung im Kreis Lippe")
+    assert (a["reason"], a["district"], a["municipality"]) == ("answered", "lippe", None)
+
+
+def test_a_postcode_shared_by_towns_of_one_samtgemeinde_still_has_one_office(engine: Engine):
+    a = ask(engine, "Gewerbe anmelden, Betrieb in 37619")
+    assert (a["reason"], a["district"]) == ("answered", "holzminden")
+    assert "Samtgemeinde" in a["office"]["name"]
+
+
+def test_a_word_close_to_a_topic_word_is_not_taken_for_a_place(engine: Engine):
+    a = ask(engine, "Wo melde ich mich arbeitslos? Mein letzter Arbeitgeber war in Minden.")
+    assert (a["reason"], a["topic"], a["needs"]) == ("needs_place", "arbeitslos-melden",
+                                                     "residence")
