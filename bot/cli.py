@@ -161,4 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m bot.cli`, this file is module __main__; plugins register with bot.cli.
+    from bot.cli import main as _main
+
+    sys.exit(_main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ class TopicIndex:
         for topic in kb.topics.values():
             for lang in LANGS:
                 for phrase in topic.phrases[lang]:
-                    tokens = tuple(t for t in fold(phrase).split() if t not in stop)
+                    tokens = tuple(sys.intern(t) for t in fold(phrase).split() if t not in stop)
                     if tokens:
                         raw.append((topic.id, lang, tokens))
                         for t in tokens:

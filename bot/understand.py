@@ -200,7 +200,18 @@ class Understander:
             if topic:
                 scores[topic] = max(scores.get(topic, (0.0, 0.0)),
                                     (0.95 * similarity, idx.weight[word] * similarity))
-        candidates = {i for w in seen for i in idx.by_token.get(w, ())}
+        # A phrase can score at most matched / (0.75 * full_weight). Words whose summed evidence
+        # stays below what the minimum score needs cannot lift any phrase on their own, so their
+        # (long) posting lists are skipped: exact, and it keeps cost flat as phrases grow.
+        needed = TOPIC_MIN_SCORE * 0.75 * idx.full_weight
+        ordered = sorted(seen, key=lambda w: idx.weight.get(w, 0.0) * seen[w])
+        weak, total = set(), 0.0
+        for w in ordered:
+            total += idx.weight.get(w, 0.0) * seen[w]
+            if total >= needed:
+                break
+            weak.add(w)
+        candidates = {i for w in seen if w not in weak for i in idx.by_token.get(w, ())}
         for i in candidates:
             phrase = idx.phrases[i]
             matched = sum(idx.weight[t] * seen[t] for t in phrase.tokens if t in seen)
