@@ -6,7 +6,9 @@ second letter are scored (rapidfuzz, optimal string alignment distance): a typo 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -28,16 +30,19 @@ def max_edits(length: int) -> int:
 class FuzzyVocabulary:
     """A set of words (or multi-word names) with typo-tolerant lookup."""
 
-    def __init__(self, words: set[str] | list[str], cache_size: int = 8192) -> None:
-        self.words = frozenset(words)
-        self._buckets: dict[tuple[int, str], list[str]] = defaultdict(list)
-        for word in self.words:
+    def __init__(self, words: Iterable[str], cache_size: int = 8192) -> None:
+        buckets: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for word in words:
             for letter in set(word[:2]):
-                self._buckets[(len(word), letter)].append(word)
+                buckets[(len(word), letter)].append(word)
+        # The buckets hold every word; membership is answered from them, not from a second set.
+        self._buckets = {key: tuple(sorted(set(ws))) for key, ws in buckets.items()}
         self.lookup = lru_cache(maxsize=cache_size)(self._lookup)
 
     def __contains__(self, word: str) -> bool:
-        return word in self.words
+        bucket = self._buckets.get((len(word), word[:1]), ())
+        i = bisect_left(bucket, word)  # buckets are sorted tuples
+        return i < len(bucket) and bucket[i] == word
 
     def _lookup(self, word: str) -> tuple[tuple[str, ...], int] | None:
         """All vocabulary words at the smallest distance within the tolerance, and that distance.
@@ -45,7 +50,7 @@ class FuzzyVocabulary:
         Ties are all returned ("parentl" is as near to "parent" as to "parental"): the caller
         knows which reading fits.
         """
-        if word in self.words:
+        if word in self:
             return (word,), 0
         limit = max_edits(len(word))
         if not limit:

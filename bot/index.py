@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,13 +16,27 @@ MIN_COMPOUND_PART = 4
 """Shortest word a compound is split into ("Wohngeld|stelle", "Kita|platz")."""
 
 
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    topic: str
-    lang: str
-    tokens: tuple[str, ...]
-    weight: float
-    """Sum of the token weights: how much evidence a full match of this phrase is."""
+class Phrases:
+    """All topic phrases as parallel columns: at 100× size, one object per phrase costs ~30 MB."""
+
+    def __init__(self) -> None:
+        self.topic: list[str] = []
+        self.tokens: list[tuple[str, ...]] = []
+        self.weight = array("d")
+        """Sum of the token weights: how much evidence a full match of the phrase is."""
+        self.english = bytearray()
+
+    def add(self, topic: str, lang: str, tokens: tuple[str, ...]) -> None:
+        """Add a phrase; its weight is appended once all token weights are known."""
+        self.topic.append(topic)
+        self.tokens.append(tokens)
+        self.english.append(lang == "en")
+
+    def lang(self, i: int) -> str:
+        return "en" if self.english[i] else "de"
+
+    def __len__(self) -> int:
+        return len(self.topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,31 +57,35 @@ class TopicIndex:
         # topic: left in, they would also hide typos of that place.
         self.stopwords = frozenset().union(*kb.language.stopwords.values())
         stop = self.stopwords | set(place_names)
-        raw: list[tuple[str, str, tuple[str, ...]]] = []
+        # Two passes straight into the final columns: no temporary list of every phrase, whose
+        # freed memory would stay with the process.
+        self.phrases = Phrases()
         topics_of: dict[str, set[str]] = defaultdict(set)
         self.keywords: dict[str, str] = {}
         for topic in kb.topics.values():
+            tid = sys.intern(topic.id)
             for lang in LANGS:
                 for phrase in topic.phrases[lang]:
                     tokens = tuple(sys.intern(t) for t in fold(phrase).split() if t not in stop)
                     if tokens:
-                        raw.append((topic.id, lang, tokens))
+                        self.phrases.add(tid, lang, tokens)
                         for t in tokens:
-                            topics_of[t].add(topic.id)
+                            topics_of[t].add(tid)
                 for word in topic.keywords[lang]:
                     key = fold(word).replace(" ", "")
                     if key in place_names:
                         continue
-                    self.keywords[key] = topic.id
-                    topics_of[key].add(topic.id)
+                    self.keywords[key] = tid
+                    topics_of[key].add(tid)
         n_topics = max(len(kb.topics), 1)
         self.weight = {t: math.log(1 + n_topics / len(ids)) for t, ids in topics_of.items()}
-        self.phrases = [Phrase(tid, lang, toks, sum(self.weight[t] for t in toks))
-                        for tid, lang, toks in raw]
-        self.by_token: dict[str, list[int]] = defaultdict(list)
-        for i, phrase in enumerate(self.phrases):
-            for t in set(phrase.tokens):
-                self.by_token[t].append(i)
+        del topics_of
+        by_token: dict[str, list[int]] = defaultdict(list)
+        for i, toks in enumerate(self.phrases.tokens):
+            self.phrases.weight.append(sum(self.weight[t] for t in toks))
+            for t in set(toks):
+                by_token[t].append(i)
+        self.by_token: dict[str, array] = {t: array("I", ids) for t, ids in by_token.items()}
         self.vocabulary = FuzzyVocabulary(set(self.weight))
         self.full_weight = math.log(1 + n_topics)
 
@@ -75,13 +94,18 @@ class PlaceIndex:
     """Every name, alias, locality and postcode, in and outside the region."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.names: dict[str, list[PlaceRef]] = defaultdict(list)
-        self.postcodes: dict[str, list[PlaceRef]] = defaultdict(list)
+        self.names: dict[str, tuple[PlaceRef, ...]] = {}
+        self.postcodes: dict[str, tuple[PlaceRef, ...]] = {}
+        shared: dict[PlaceRef, PlaceRef] = {}
 
-        def add(name: str, ref: PlaceRef) -> None:
-            key = fold(name)
-            if key and ref not in self.names[key]:
-                self.names[key].append(ref)
+        def add(name: str, ref: PlaceRef, table: dict[str, tuple[PlaceRef, ...]] | None = None
+                ) -> None:
+            table = self.names if table is None else table
+            key = sys.intern(fold(name)) if table is self.names else name
+            ref = shared.setdefault(ref, ref)  # one object per (town, kind of name)
+            refs = table.get(key, ())
+            if key and ref not in refs:
+                table[key] = (*refs, ref)  # tuples: most names mean one town
 
         for m in kb.municipalities.values():
             add(m.name, PlaceRef("municipality", m.ags, "name"))
@@ -90,7 +114,7 @@ class PlaceIndex:
             for locality in m.localities:
                 add(locality, PlaceRef("municipality", m.ags, "locality"))
             for code in m.postcodes:
-                self.postcodes[code].append(PlaceRef("municipality", m.ags, "postcode"))
+                add(code, PlaceRef("municipality", m.ags, "postcode"), self.postcodes)
         for d in kb.districts.values():
             for alias in (d.name, *d.aliases):
                 if fold(alias) not in self.names:  # a town's own name wins over "Kreis X" short forms
@@ -100,6 +124,6 @@ class PlaceIndex:
                 add(place.name, PlaceRef("outside", place.name, "name"))
             for code in place.postcodes:
                 if code not in self.postcodes:
-                    self.postcodes[code].append(PlaceRef("outside", place.name, "postcode"))
+                    add(code, PlaceRef("outside", place.name, "postcode"), self.postcodes)
         self.max_tokens = max((len(k.split()) for k in self.names), default=1)
-        self.vocabulary = FuzzyVocabulary({k for k in self.names if len(k) >= 5})
+        self.vocabulary = FuzzyVocabulary(k for k in self.names if len(k) >= 5)

@@ -38,7 +38,7 @@ class District:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Municipality:
     ags: str
     name: str

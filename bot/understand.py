@@ -120,7 +120,7 @@ class Understander:
 
     def _phrase_lang(self, word: str) -> str | None:
         ids = self.topics.by_token.get(word)
-        return self.topics.phrases[ids[0]].lang if ids else None
+        return self.topics.phrases.lang(ids[0]) if ids else None
 
     def is_small_talk(self, words: list[str]) -> bool:
         """Only greetings, thanks and chat: no word is left once small talk and stopwords are out."""
@@ -212,14 +212,13 @@ class Understander:
                 break
             weak.add(w)
         candidates = {i for w in seen if w not in weak for i in idx.by_token.get(w, ())}
+        phrases = idx.phrases
         for i in candidates:
-            phrase = idx.phrases[i]
-            matched = sum(idx.weight[t] * seen[t] for t in phrase.tokens if t in seen)
-            coverage = matched / phrase.weight
+            weight, topic = phrases.weight[i], phrases.topic[i]
+            matched = sum(idx.weight[t] * seen[t] for t in phrases.tokens[i] if t in seen)
             # A phrase of only common words ("antrag stellen") is weak evidence even in full.
-            strength = min(1.0, phrase.weight / (0.75 * idx.full_weight))
-            scores[phrase.topic] = max(scores.get(phrase.topic, (0.0, 0.0)),
-                                       (coverage * strength, matched))
+            strength = min(1.0, weight / (0.75 * idx.full_weight))
+            scores[topic] = max(scores.get(topic, (0.0, 0.0)), (matched / weight * strength, matched))
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1][0] < TOPIC_MIN_SCORE:
             return []
