@@ -11,6 +11,7 @@ loopback. A benchmark reports; it does not fail: exit 0 unless the run itself br
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -31,6 +32,9 @@ E2E_USERS = 50
 E2E_MESSAGES = 1000
 E2E_IDLE_MESSAGES = 100
 """Messages one user sends alone before the load: the reply time of an idle bot."""
+E2E_IDLE_PAUSE = 0.05
+"""Seconds that user waits between a reply and the next message (people do not send 30 a second,
+and Telegram's rate limit would otherwise be what is measured)."""
 E2E_REPLY_TIMEOUT = 30.0
 """Seconds a user waits for a reply before the message counts as lost."""
 WORKER_TIMEOUT = 600
@@ -78,9 +82,12 @@ def load_questions(path: Path) -> list[str]:
     """The "q" field of every line of a JSON-lines file."""
     questions = []
     with path.open(encoding="utf-8") as f:
-        for line in f:
+        for number, line in enumerate(f, 1):
             if line.strip():
-                questions.append(json.loads(line)["q"])
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+                    raise ValueError(f"{path}:{number}: no \"q\" text")
+                questions.append(item["q"])
     if not questions:
         raise ValueError(f"{path}: no questions")
     return questions
@@ -340,14 +347,17 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
             ready = await asyncio.wait_for(bot.stdout.readline(), WORKER_TIMEOUT)
             if ready.strip() != b"ready":
                 err = (await bot.stderr.read()).decode() if bot.stderr else ""
-                raise RuntimeError(f"the bot did not start:\n{err[-2000:]}")
+                last = [line for line in err.splitlines() if line.strip()][-1:] or ["no output"]
+                raise E2EUnavailable(f"the bot did not start ({last[0].strip()})")
             await api.wait_for_call("getUpdates", 1, timeout=60)
 
-            async def converse(uid: int, texts: list[str], latencies: list[float]) -> int:
+            async def converse(uid: int, texts: list[str], latencies: list[float],
+                               pause: float = 0.0) -> int:
                 """One user: each message after the reply to the previous; returns lost ones."""
                 person = api.user(uid, f"User{uid}", "de" if uid % 3 else "en")
                 lost = 0
                 for text in texts:
+                    await asyncio.sleep(pause)
                     before = len(api.sent_to(uid))
                     mark = len(api.calls)
                     sent_at = time.monotonic()
@@ -364,7 +374,7 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
 
             # One user alone first (also warms up): what a user waits for when the bot is idle.
             idle: list[float] = []
-            idle_lost = await converse(99_999, questions[:E2E_IDLE_MESSAGES], idle)
+            idle_lost = await converse(99_999, questions[:E2E_IDLE_MESSAGES], idle, E2E_IDLE_PAUSE)
             latencies: list[float] = []
             started, cpu = time.monotonic(), time.process_time()
             lost = sum(await asyncio.gather(*(
@@ -376,7 +386,8 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
             out, err = await asyncio.wait_for(bot.communicate(), 60)
         finally:
             if bot.returncode is None:
-                bot.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    bot.kill()
                 await bot.wait()
         if bot.returncode != 0:
             raise RuntimeError(f"the bot process failed ({bot.returncode}):\n"
@@ -516,6 +527,7 @@ def _setup(p: argparse.ArgumentParser) -> None:
 
 def run_bench(args: argparse.Namespace) -> int:
     from bot.cli import _knowledge_dir
+    from bot.knowledge import KnowledgeError
 
     source = _knowledge_dir(args)
     questions_file = Path(args.questions)
@@ -550,7 +562,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if not args.no_e2e:
             log(f"bench: end to end, {users} users, {messages} messages …")
             result["e2e"] = run_e2e(source, questions_file, users, messages, args.rate_limit)
-    except (OSError, ValueError, RuntimeError, subprocess.TimeoutExpired) as exc:
+    except (OSError, ValueError, RuntimeError, subprocess.TimeoutExpired, KnowledgeError) as exc:
         print(f"weserbot bench: {exc}", file=sys.stderr)
         return 1
     if args.json:

@@ -49,6 +49,17 @@ _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 class StoreUnavailable(Exception):
     """The hurdle log cannot be used (missing folder, broken or foreign file, disk error)."""
 
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self._transient = transient
+
+    @property
+    def transient(self) -> bool:
+        """True when the cause may pass by itself and is worth retrying: a locked, read-only or
+        full database, an I/O error, a missing folder. False for a foreign or newer file, a
+        damaged one, or a wrong setting."""
+        return self._transient or isinstance(self.__cause__, sqlite3.OperationalError)
+
 
 @dataclass
 class Hurdle:
@@ -186,19 +197,22 @@ class HurdleStore:
 
     @classmethod
     async def open(cls, path: Path, secret: str, retention_days: int = 365, *,
-                   purge_on_open: bool = True) -> HurdleStore:
-        """Open (creating or migrating) the log at `path` and purge expired entries."""
+                   purge_on_open: bool = True,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> HurdleStore:
+        """Open (creating or migrating) the log at `path` and purge expired entries.
+        `busy_timeout_ms`: how long a write waits for another process's lock before failing."""
         path = Path(path)
         if retention_days < 1:
             raise StoreUnavailable(f"hurdle log: retention_days must be at least 1, "
                                    f"not {retention_days}")
         if not path.parent.is_dir():
             raise StoreUnavailable(f"hurdle log {path}: the folder {path.parent} does not exist "
-                                   "(create it, or set hurdles.path in the config)")
+                                   "(create it, or set hurdles.path in the config)",
+                                   transient=True)
         db: aiosqlite.Connection | None = None
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
-            await _configure(db)
+            await _configure(db, busy_timeout_ms)
             await _migrate(db)
         except (sqlite3.Error, StoreUnavailable) as exc:
             if db is not None:
@@ -275,7 +289,11 @@ class HurdleStore:
             entry_id = cursor.lastrowid
         assert entry_id is not None
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
-            await self.purge()
+            try:
+                await self.purge()
+            except StoreUnavailable as exc:  # the entry is committed: do not report it as failed
+                self._purged_at = time.monotonic()  # next try in a day, not at every entry
+                log.warning("hurdle log: purge of expired entries postponed: %s", exc)
         return entry_id
 
     async def forget(self, user_id: int | str) -> int:
@@ -462,7 +480,7 @@ class HurdleStore:
         return [Occurrence(from_ts(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
-async def _configure(db: aiosqlite.Connection) -> None:
+async def _configure(db: aiosqlite.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     # WAL lets the staff's CLI read while the bot writes.
     mode = next(iter(await db.execute_fetchall("PRAGMA journal_mode = WAL")))[0]
     if mode != "wal":
@@ -471,7 +489,7 @@ async def _configure(db: aiosqlite.Connection) -> None:
     # and also a power cut or kernel crash (NORMAL may lose the last commits then). The cost, one
     # fsync per logged message, is nothing at the rate people send messages.
     await db.execute("PRAGMA synchronous = FULL")
-    await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     await db.execute("PRAGMA foreign_keys = ON")
     # Deleted entries (forget, purge) are overwritten, not merely unlinked in the file.
     await db.execute("PRAGMA secure_delete = ON")

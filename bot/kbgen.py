@@ -3,8 +3,11 @@
 The real districts, places, topics and offices stay as they are; synthetic topics (with German and
 English phrasings, keywords, what to bring) and synthetic municipalities (with AGS, postcodes,
 localities, aliases) are added until there are `factor` times as many of each. Generated words are
-made-up compounds that never equal a real name, phrase word or keyword, so the real questions keep
-their meaning: the synthetic content only makes the indexes bigger.
+made-up compounds that never equal a real name, phrase word or keyword (nor a word of the `reserved`
+texts, e.g. the evaluation questions), so the real questions keep their meaning and the synthetic
+content mostly just makes the indexes bigger. A made-up name can still lie within a typo of an
+ordinary word, as real names do: how often answers change with size is part of what
+`weserbot bench` reports (its "same" column).
 
 Each district key leaves room for 999 municipalities; when a factor needs more, synthetic districts
 (Lower Saxony keys 039xx) are added and every office kind gets one office that serves them.

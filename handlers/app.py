@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
@@ -26,9 +29,11 @@ from telegram.ext import (
 
 from bot.config import Config, ConfigError
 from bot.engine import Engine
+from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
 from bot.hurdles import HurdleStore
 from handlers import commands, conversation, staff
 from handlers.context import SERVICES, Services, WeserContext
+from handlers.reload import reload_knowledge
 from handlers.safety import FloodGuard, PerUserUpdateProcessor, RetryingRateLimiter
 from handlers.send import reply
 from handlers.texts import COMMANDS, STAFF_COMMANDS, t
@@ -41,8 +46,14 @@ POLL_TIMEOUT = 30
 BOOTSTRAP_RETRIES = 0
 """Extra rounds of the start-up calls (getMe, deleteWebhook/setWebhook): none, as every call is
 already retried by RetryingRateLimiter; an unreachable API then ends the start in seconds."""
+CONNECTION_POOL = 16
+"""Bot API connections: httpx scans the whole pool per request, and the default 256 cost ~20 % CPU
+under load (measured with `weserbot bench --e2e`) while the rate limiter never uses that many."""
 PERSIST_EVERY = 10
 """Seconds between saves of the conversation state (and at every clean shutdown)."""
+TIMEOUTS = {"connect": 10.0, "read": 15.0, "write": 15.0, "pool": 10.0}
+"""Seconds a Bot API call may take per phase; a call that times out is retried
+(RetryingRateLimiter). The read timeout of getUpdates adds the long-poll time."""
 MEDIA = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
          | filters.VIDEO_NOTE | filters.Document.ALL | filters.ANIMATION | filters.CONTACT
          | filters.POLL | filters.Dice.ALL | filters.STORY)
@@ -60,23 +71,29 @@ class UserPersistence(PicklePersistence):
 
 
 def build_application(config: Config, engine: Engine, store: HurdleStore | None = None, *,
-                      rate_limiter: RetryingRateLimiter | None = None) -> Application:
+                      rate_limiter: RetryingRateLimiter | None = None,
+                      timeouts: Mapping[str, float] | None = None,
+                      retry_every: float = RETRY_EVERY) -> Application:
     """The bot for `config`: handlers, persistence, rate limits, retries, commands.
 
     Without `store`, the hurdle log at config.hurdles.path is opened when the bot starts and
-    closed when it stops (StoreUnavailable then comes out of the run)."""
+    closed when it stops. If it cannot be opened for a passing reason (locked, read-only, full,
+    folder missing) the bot starts anyway and opens it later (bot/hurdle_queue.py); a lasting
+    one (a foreign or newer file) comes out of the run as StoreUnavailable.
+    `timeouts` replaces entries of TIMEOUTS; `retry_every`: seconds between attempts to write
+    hurdles that wait in memory."""
     tg = config.telegram
     if not tg.token:
         raise ConfigError(f"{config.source or 'config'}: telegram.token: missing (set it in the "
                           "config or in the environment variable WESERBOT_TOKEN)")
-    for key, path in (("telegram.persistence_file", tg.persistence_file),
-                      ("hurdles.path", None if store else config.hurdles.path)):
-        if path is not None and not path.parent.is_dir():
-            raise ConfigError(f"{config.source or 'config'}: {key}: the folder {path.parent} "
-                              "does not exist")
+    path = tg.persistence_file
+    if path is not None and not path.parent.is_dir():
+        raise ConfigError(f"{config.source or 'config'}: telegram.persistence_file: the folder "
+                          f"{path.parent} does not exist")
     persistence = UserPersistence(
         tg.persistence_file, update_interval=PERSIST_EVERY,
         store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False))
+    limits = {**TIMEOUTS, **(timeouts or {})}
     app = (
         ApplicationBuilder()
         .token(tg.token)
@@ -84,14 +101,19 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
         .base_file_url(tg.base_file_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         .concurrent_updates(PerUserUpdateProcessor())
+        .connection_pool_size(CONNECTION_POOL)
         .persistence(persistence)
         .context_types(ContextTypes(context=WeserContext))
-        .connect_timeout(10).read_timeout(15).write_timeout(15).pool_timeout(10)
+        .connect_timeout(limits["connect"]).read_timeout(limits["read"])
+        .write_timeout(limits["write"]).pool_timeout(limits["pool"])
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), store)
+    h = config.hurdles
+    opener = functools.partial(HurdleStore.open, h.path, h.secret, h.retention_days)
+    hurdles = HurdleQueue(store, opener=None if store else opener, retry_every=retry_every)
+    app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), hurdles)
     add_handlers(app)
     return app
 
@@ -104,7 +126,7 @@ def add_handlers(app: Application) -> None:
                            ("topics", commands.topics), ("language", commands.language),
                            ("privacy", commands.privacy), ("forget", commands.forget),
                            ("hurdles", staff.hurdles_command), ("hurdle", staff.hurdle_command),
-                           ("stats", staff.stats_command)):
+                           ("stats", staff.stats_command), ("reload", staff.reload_command)):
         app.add_handler(CommandHandler(name, callback, filters=message))
     addressed = message & conversation.ADDRESSED
     app.add_handler(MessageHandler(addressed & filters.COMMAND, commands.unknown_command))
@@ -177,20 +199,26 @@ async def on_error(update: object, context: WeserContext) -> None:
 
 
 async def _post_init(app: Application) -> None:
-    """Open the hurdle log (unless given) and register the commands with Telegram."""
+    """Open the hurdle log (unless given), register the commands with Telegram, and under
+    `weserbot run` reload the knowledge base on SIGHUP."""
     services: Services = app.bot_data[SERVICES]
-    if services.store is None:
-        h = services.config.hurdles
-        services.store = await HurdleStore.open(h.path, h.secret, h.retention_days)
-        services.owns_store = True
+    await services.hurdles.start()
+    if services.reload_on_sighup and hasattr(signal, "SIGHUP"):
+        def on_sighup() -> None:
+            app.create_task(reload_knowledge(app, "SIGHUP"), name="reload-on-SIGHUP")
+
+        with suppress(NotImplementedError, RuntimeError):  # no signals in this event loop
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
     await register_commands(app, services.config)
 
 
 async def _post_shutdown(app: Application) -> None:
+    """Write or report hurdles still waiting in memory, and close the hurdle log."""
     services: Services = app.bot_data[SERVICES]
-    if services.owns_store and services.store is not None:
-        await services.store.close()
-        services.store, services.owns_store = None, False
+    if services.reload_on_sighup and hasattr(signal, "SIGHUP"):
+        with suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+    await services.hurdles.close()
 
 
 async def register_commands(app: Application, config: Config) -> None:
@@ -225,7 +253,12 @@ def webhook_args(config: Config) -> dict[str, Any]:
 
 
 def run(app: Application, config: Config) -> None:
-    """Run until SIGINT/SIGTERM: long polling, or a webhook behind the reverse proxy."""
+    """Run until SIGINT/SIGTERM: long polling, or a webhook behind the reverse proxy. SIGTERM
+    ends cleanly: no new updates are fetched, those received are answered, the hurdle log is
+    closed. SIGHUP reloads the knowledge base."""
+    app.bot_data[SERVICES].reload_on_sighup = True
+    if hasattr(signal, "SIGHUP"):  # until the bot is up, a SIGHUP must not end it
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if config.telegram.mode == "webhook":
         app.run_webhook(**webhook_args(config))
     else:

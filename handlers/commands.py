@@ -6,7 +6,6 @@ import logging
 
 from telegram import InlineKeyboardButton, Update
 
-from bot.hurdles import StoreUnavailable
 from handlers.context import WeserContext
 from handlers.conversation import answer_question
 from handlers.render import Markup, button, esc, keyboard
@@ -40,20 +39,15 @@ async def forget(update: Update, context: WeserContext) -> None:
     """Delete what is stored about this user: hurdle entries, settings, open questions."""
     lang = context.lang(update)
     user_id = update.effective_user.id
-    count = None
-    if context.store is not None:
-        try:
-            count = await context.store.forget(user_id)
-        except StoreUnavailable as exc:
-            log.error("forget: %s", exc)
+    count = await context.hurdles.forget(user_id)  # None: the log cannot be reached right now
     context.user_data.clear()
     persistence = context.application.persistence
     if persistence is not None:
         await persistence.drop_user_data(user_id)  # now, not at the next periodic save
-    if count is None and context.store is not None:
+    if count is None:
         await reply(update, context, t(lang, "forget_partly"))
     else:
-        await reply(update, context, t(lang, "forget_done", count=count or 0))
+        await reply(update, context, t(lang, "forget_done", count=count))
 
 
 async def unknown_command(update: Update, context: WeserContext) -> None:

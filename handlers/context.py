@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -14,6 +15,7 @@ from handlers.texts import ui_lang
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.engine import Engine
+    from bot.hurdle_queue import HurdleQueue
     from bot.hurdles import HurdleStore
 
 SERVICES = "weserbot.services"
@@ -23,11 +25,19 @@ SERVICES = "weserbot.services"
 @dataclass
 class Services:
     engine: Engine
+    """Replaced as a whole by a reload (handlers/reload.py): read it once per answer."""
     config: Config
     flood: FloodGuard
-    store: HurdleStore | None = None
-    owns_store: bool = False
-    """True when the application opened the store itself (and closes it at shutdown)."""
+    hurdles: HurdleQueue
+    """The way into the hurdle log: writes, or keeps entries in memory while it is down."""
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reload_on_sighup: bool = False
+    """Set by `run` (weserbot run): SIGHUP reloads the knowledge base."""
+
+    @property
+    def store(self) -> HurdleStore | None:
+        """The open hurdle log, or None while it cannot be opened."""
+        return self.hurdles.store
 
 
 class WeserContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -44,6 +54,10 @@ class WeserContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def store(self) -> HurdleStore | None:
         return self.services.store
+
+    @property
+    def hurdles(self) -> HurdleQueue:
+        return self.services.hurdles
 
     @property
     def config(self) -> Config:

@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from telegram.ext import filters
 
 from bot.answer import Answer
-from bot.engine import Context
+from bot.engine import Context, Engine
 from handlers.context import WeserContext
 from handlers.render import FEEDBACK_REASONS, answer_view, esc, without_buttons
 from handlers.safety import clean_text
@@ -127,10 +127,11 @@ async def answer_question(update: Update, context: WeserContext, text: str,
                           topic: str | None = None) -> None:
     """Ask the engine (continuing an open question), reply, and log what the team should see."""
     data = context.user_data
+    engine = context.engine  # one engine for the whole answer, also if a reload swaps it now
     pending = data.get(PENDING)
     recipe: dict[str, Any] = {"text": text, "ctx": pending if topic is None else None,
                               "topic": topic}
-    answer = ask(context, recipe)
+    answer = ask(context, recipe, engine)
     if pending and topic is None and recipe["ctx"] is None:  # unreadable: dropped, no hurdle
         data.pop(PENDING, None)
         pending = None
@@ -139,7 +140,7 @@ async def answer_question(update: Update, context: WeserContext, text: str,
     if answer.context is not None and data.get(PLACE):
         # A location shared before the question answers its 'where?' at once.
         recipe = {"text": data.pop(PLACE), "ctx": answer.context.to_json(), "topic": None}
-        answer = ask(context, recipe)
+        answer = ask(context, recipe, engine)
     if answer.context is not None:
         data[PENDING] = answer.context.to_json()
     elif continued or started_new:
@@ -148,18 +149,18 @@ async def answer_question(update: Update, context: WeserContext, text: str,
     user_id = update.effective_user.id
     if pending and started_new:
         # The user left a 'where?' unanswered and asked something else: a hurdle, too.
-        abandoned = context.engine.ask(pending["question"], topic=pending["topic"])
+        abandoned = engine.ask(pending["question"], topic=pending["topic"])
         await log_hurdle(context, abandoned, "needs_place", user_id)
     if answer.logs_hurdle:
         await log_hurdle(context, answer, None, user_id)
     record = _remember(data, recipe, answer)
-    html, markup = answer_view(context.engine, answer, record)
+    html, markup = answer_view(engine, answer, record)
     sent = await reply(update, context, html, markup)
     if record is not None and sent is not None:
         data[ANSWERS][record]["msg"] = [sent.chat_id, sent.message_id]
 
 
-def ask(context: WeserContext, recipe: dict[str, Any]) -> Answer:
+def ask(context: WeserContext, recipe: dict[str, Any], engine: Engine | None = None) -> Answer:
     """The engine's answer for a stored recipe (the same answer again for the same knowledge)."""
     ctx = None
     if recipe.get("ctx"):
@@ -168,7 +169,7 @@ def ask(context: WeserContext, recipe: dict[str, Any]) -> Answer:
         except (KeyError, TypeError, ValueError):  # saved by an older WeserBot: start afresh
             log.warning("an open question could not be read back; it is dropped")
             recipe["ctx"] = None
-    return context.engine.ask(recipe["text"], context=ctx, topic=recipe.get("topic"))
+    return (engine or context.engine).ask(recipe["text"], context=ctx, topic=recipe.get("topic"))
 
 
 def _remember(data: dict, recipe: dict[str, Any], answer: Answer) -> str | None:

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from bot.answer import Answer
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
 from handlers.context import WeserContext
+from handlers.reload import reload_knowledge
 from handlers.render import Markup, button, esc, fit, keyboard
 from handlers.send import reply
 from handlers.texts import DEFAULT_LANG, STATUS_NAMES, t
@@ -73,6 +74,21 @@ async def stats_command(update: Update, context: WeserContext) -> None:
     await reply(update, context, fit(["\n".join(lines)]))
 
 
+async def reload_command(update: Update, context: WeserContext) -> None:
+    """Staff: load the knowledge base again; on problems the old one stays and they are listed."""
+    if not await _checked(update, context):
+        return
+    lang = context.lang(update)
+    result = await reload_knowledge(context.application,
+                                    f"/reload from staff member {update.effective_user.id}")
+    if result.ok:
+        await reply(update, context, t(lang, "reload_done", topics=result.topics,
+                                       places=result.places, seconds=f"{result.seconds:.1f}"))
+        return
+    head = t(lang, "reload_failed", count=len(result.problems))
+    await reply(update, context, fit([head, "\n".join(esc(p) for p in result.problems)]))
+
+
 async def on_staff_button(update: Update, context: WeserContext) -> None:
     """Staff buttons (pages, a hurdle, a new status); from anyone else they change nothing."""
     query = update.callback_query
@@ -105,23 +121,31 @@ async def on_staff_button(update: Update, context: WeserContext) -> None:
 
 async def log_hurdle(context: WeserContext, answer: Answer, reason: str | None,
                      asker: int) -> None:
-    """Log a hurdle and tell the staff chat when it is a new one. Never raises for a broken
-    store: the person asking still gets their reply."""
-    store = context.store
-    if store is None:
-        return
+    """Log a hurdle (committed when the log works, else kept in memory until it does) and tell
+    the staff chat when it is a new one. Never raises for a broken store: the person asking still
+    gets their reply, and a broken store is logged once by the queue, not per message."""
+    hurdles = context.hurdles
     chat_id = context.config.staff_chat_id
+    before = await _hurdle_count(context) if chat_id else None
+    written = await hurdles.log_answer(answer, reason=reason, asker=asker)
+    if not written or before is None:
+        return
+    after = await _hurdle_count(context)
+    if after is not None and after > before and context.store is not None:
+        try:
+            await _announce(context, context.store, chat_id, answer, reason or answer.reason)
+        except StoreUnavailable as exc:
+            log.info("new hurdle not announced: %s", exc)
+
+
+async def _hurdle_count(context: WeserContext) -> int | None:
+    """The number of hurdles, or None while the log cannot be read."""
+    if not context.hurdles.available or context.store is None:
+        return None
     try:
-        before = await _hurdle_count(store) if chat_id else 0
-        await store.log_answer(answer, reason=reason, asker=asker)
-        if chat_id and await _hurdle_count(store) > before:
-            await _announce(context, store, chat_id, answer, reason or answer.reason)
-    except StoreUnavailable as exc:
-        log.error("hurdle not logged: %s", exc)
-
-
-async def _hurdle_count(store: HurdleStore) -> int:
-    return int((await store.stats())["hurdles"])
+        return int((await context.store.stats())["hurdles"])
+    except StoreUnavailable:
+        return None
 
 
 async def _announce(context: WeserContext, store: HurdleStore, chat_id: int, answer: Answer,

@@ -86,6 +86,10 @@ TEXT: dict[str, dict[str, str]] = {
         "back": "◀ Liste",
         "stats_title": "<b>Hürden-Protokoll</b>",
         "new_hurdle": "🆕 Neue Hürde #{id} ({reason}, Thema: {topic}): {title}\n/hurdle {id}",
+        "reload_done": ("✅ Wissensbasis neu geladen: {topics} Themen, {places} Gemeinden "
+                        "({seconds} s). Neue Fragen werden damit beantwortet."),
+        "reload_failed": ("⚠️ Wissensbasis nicht neu geladen – die bisherige bleibt in Betrieb. "
+                          "{count} Problem(e):"),
     },
     "en": {
         "start": (
@@ -155,6 +159,10 @@ TEXT: dict[str, dict[str, str]] = {
         "back": "◀ List",
         "stats_title": "<b>Hurdle log</b>",
         "new_hurdle": "🆕 New hurdle #{id} ({reason}, topic: {topic}): {title}\n/hurdle {id}",
+        "reload_done": ("✅ Knowledge base reloaded: {topics} topics, {places} municipalities "
+                        "({seconds} s). New questions are answered with it."),
+        "reload_failed": ("⚠️ Knowledge base not reloaded – the previous one stays in use. "
+                          "{count} problem(s):"),
     },
 }
 
@@ -167,10 +175,10 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
            ("privacy", "What is stored"), ("forget", "Delete my data")],
 }
 STAFF_COMMANDS: dict[str, list[tuple[str, str]]] = {
-    "de": [("hurdles", "Team: offene Hürden"), ("hurdle", "Team: eine Hürde, z. B. /hurdle 3"),
-           ("stats", "Team: Zahlen zum Protokoll")],
-    "en": [("hurdles", "Team: open hurdles"), ("hurdle", "Team: one hurdle, e.g. /hurdle 3"),
-           ("stats", "Team: numbers of the log")],
+    "de": [("reload", "Team: Wissensbasis neu laden"), ("hurdles", "Team: offene Hürden"),
+           ("hurdle", "Team: eine Hürde, z. B. /hurdle 3"), ("stats", "Team: Zahlen zum Protokoll")],
+    "en": [("reload", "Team: reload the knowledge base"), ("hurdles", "Team: open hurdles"),
+           ("hurdle", "Team: one hurdle, e.g. /hurdle 3"), ("stats", "Team: numbers of the log")],
 }
 STATUS_NAMES = {
     "de": {"new": "neu", "in_review": "in Prüfung", "answered_by_update": "durch Update gelöst",

@@ -121,18 +121,45 @@ def bot_config(tmp_path: Path, telegram_api, monkeypatch):
 @pytest.fixture
 def start_bot(bot_config, engine, hurdle_store):
     """`async with start_bot() as app:` runs the bot (polling the fake server) until the block
-    ends; keyword arguments replace the config, engine, store or rate limiter."""
+    ends; keyword arguments replace the config, engine, store or rate limiter; others (timeouts,
+    retry_every) go to build_application."""
     from contextlib import asynccontextmanager
 
     from handlers.app import build_application, running
     from handlers.safety import RetryingRateLimiter
 
     @asynccontextmanager
-    async def start(config=None, engine_=None, store=hurdle_store, rate_limiter=None):
+    async def start(config=None, engine_=None, store=hurdle_store, rate_limiter=None, **options):
         config = config or bot_config
         limiter = rate_limiter or RetryingRateLimiter(base_delay=0.05)
-        app = build_application(config, engine_ or engine, store, rate_limiter=limiter)
+        app = build_application(config, engine_ or engine, store, rate_limiter=limiter, **options)
         async with running(app, config):
             yield app
 
     return start
+
+
+# --- robustness: reloads, storage faults, signals (tests/test_telegram_reload.py, -_signals.py,
+# tests/test_hurdles_faults.py) ---------------------------------------------------------------
+CAR_TITLE = "Kfz-Zulassung (Auto anmelden, ummelden, abmelden)"
+"""The German title of the topic kfz-zulassung in the bundled knowledge base."""
+CAR_TITLE_EDITED = "Fahrzeugzulassung (neu formuliert)"
+
+
+def retitle_car_topic(kb: Path) -> None:
+    """An editor renames the topic of car registration (German title) in a copy of the base."""
+    path = kb / "topics" / "kfz-zulassung.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert CAR_TITLE in text
+    path.write_text(text.replace(CAR_TITLE, CAR_TITLE_EDITED), encoding="utf-8")
+
+
+def break_knowledge(kb: Path) -> list[str]:
+    """Two mistakes in two files of a copy of the base; returns the beginning of the problem
+    lines (`file:line: field: what is wrong`) that `weserbot check` prints for them."""
+    topic = kb / "topics" / "kfz-zulassung.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("role: residence", "role: nowhere"),
+                     encoding="utf-8")
+    (kb / "topics" / "wohngeld.yaml").write_text("id: [broken\n", encoding="utf-8")
+    return ["knowledge/topics/kfz-zulassung.yaml:5: role: unknown role 'nowhere'",
+            "knowledge/topics/wohngeld.yaml:2: yaml: syntax error"]

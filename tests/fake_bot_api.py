@@ -3,7 +3,8 @@
 Plain asyncio (no web framework): HTTP/1.1 with keep-alive, form or JSON bodies, the methods the
 bot uses, getUpdates long polling with Telegram's offset semantics (an update stays queued until a
 later call confirms it), webhook delivery after setWebhook, HTML checked the way Telegram checks
-it, every call recorded, and injectable faults (429 with retry_after, 500, dropped connection).
+it, every call recorded, and injectable faults (429 with retry_after, 500, dropped connection,
+a response slower than the client's read timeout).
 
     async with FakeBotApi() as api:
         app = build_application(config_with(base_url=api.base_url), ...)
@@ -148,13 +149,19 @@ class User:
 @dataclass
 class Faults:
     """Inject errors into a share of the calls of some methods (never into getUpdates unless
-    asked: a lost poll only delays, and PTB's own poll loop waits a second after each)."""
+    asked: a lost poll only delays, and PTB's own poll loop waits a second after each).
+
+    Kinds: "429" (Too Many Requests with retry_after), "500", "drop" (the connection is closed
+    unanswered), "timeout" (the server holds the call `slow` seconds, longer than the client's
+    read timeout, then drops it without carrying it out). A timed-out getUpdates would only be
+    noticed after the long poll, so getUpdates never gets "timeout"."""
 
     rate: float = 0.0
     kinds: tuple[str, ...] = ("429", "500", "drop")
     methods: frozenset[str] = frozenset({"sendMessage", "editMessageText",
                                          "editMessageReplyMarkup", "answerCallbackQuery"})
     retry_after: int = 1
+    slow: float = 1.0
     seed: int = 7
     rng: random.Random = field(init=False)
 
@@ -163,7 +170,8 @@ class Faults:
 
     def pick(self, method: str) -> str | None:
         if method in self.methods and self.rate and self.rng.random() < self.rate:
-            return self.rng.choice(self.kinds)
+            kinds = [k for k in self.kinds if not (k == "timeout" and method == "getUpdates")]
+            return self.rng.choice(kinds) if kinds else None
         return None
 
 
@@ -248,6 +256,12 @@ class FakeBotApi:
             self._updates.append(update)
             self._notify()
         return update
+
+    @property
+    def unconfirmed(self) -> list[dict[str, Any]]:
+        """Updates the bot has not confirmed yet (a later getUpdates offset confirms them):
+        Telegram keeps them for the bot's next start."""
+        return list(self._updates)
 
     def sent_to(self, chat_id: int) -> list[Sent]:
         return list(self.messages.get(chat_id, []))
@@ -368,6 +382,9 @@ class FakeBotApi:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             call.fault = self.faults.pick(method)
+            if call.fault == "timeout":
+                await asyncio.sleep(self.faults.slow)  # the client gives up before this ends
+                return None
             if call.fault == "drop":
                 return None
             if call.fault == "429":

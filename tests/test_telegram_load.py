@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 from fake_bot_api import FakeBotApi, Faults
 
 from bot.engine import Context, Engine
+from bot.hurdles import HurdleStore
 from handlers.safety import RetryingRateLimiter
 
 CONVERSATION = [
@@ -21,22 +25,53 @@ CONVERSATION = [
 ]
 
 
-def expected_replies(engine: Engine) -> list[str]:
+FLAKY_CONVERSATION = [
+    *CONVERSATION,
+    "Wo melde ich meinen Hund an?",  # asks where: left unanswered by the next question
+    "Wo melde ich mein Auto an? Ich wohne in Kiel.",  # outside the region
+]
+"""Three hurdles per person: no topic, a 'where?' left unanswered, a place outside the region."""
+CHAT = ("small_talk", "off_topic")
+
+
+def expected_replies(engine: Engine, conversation: list[str] = CONVERSATION) -> list[str]:
     """A line each reply must contain, following the conversation as the bot does."""
     context: Context | None = None
     lines = []
-    for text in CONVERSATION:
+    for text in conversation:
         answer = engine.ask(text, context=context)
-        context = answer.context or (context if answer.reason in ("small_talk", "off_topic")
-                                     else None)
+        context = answer.context or (context if answer.reason in CHAT else None)
         lines.append(answer.office.name if answer.office else answer.text.split("\n")[0][:60])
     return lines
 
 
-async def converse(api: FakeBotApi, users: int, first_id: int = 10_000) -> list[int]:
+def expected_hurdles(engine: Engine, conversation: list[str]) -> list[tuple[str, str]]:
+    """(question, reason) of every entry the bot must log for one person, in order."""
+    context: Context | None = None
+    logged = []
+    for text in conversation:
+        answer = engine.ask(text, context=context)
+        continued = context is not None and answer.topic == context.topic
+        if context is not None and not continued and answer.reason not in CHAT:
+            logged.append((context.question, "needs_place"))
+        if answer.logs_hurdle:
+            logged.append((answer.question, answer.reason))
+        context = answer.context or (context if answer.reason in CHAT else None)
+    return logged
+
+
+def logged_in_file(store: HurdleStore, user_id: int) -> list[tuple[str, str]]:
+    """What the SQLite file itself holds for this person (read with a separate connection)."""
+    with closing(sqlite3.connect(store.path)) as db:
+        return db.execute("SELECT question, reason FROM entries WHERE asker = ? ORDER BY id",
+                          (store.asker_key(user_id),)).fetchall()
+
+
+async def converse(api: FakeBotApi, users: int, first_id: int = 10_000,
+                   conversation: list[str] = CONVERSATION) -> list[int]:
     """`users` people each send the whole conversation, all interleaved; returns their ids."""
     ids = [first_id + i for i in range(users)]
-    for text in CONVERSATION:
+    for text in conversation:
         for user_id in ids:
             api.send_text(api.user(user_id, f"U{user_id}"), text)
     return ids
@@ -60,25 +95,30 @@ async def test_a_burst_of_200_messages_from_20_people_gets_200_replies_in_order_
     assert sends[-1] - sends[0] >= (200 - 30) / 30 - 0.5  # the overall limit held
 
 
-async def test_with_20_percent_failed_calls_every_message_still_gets_exactly_one_reply(
-        start_bot, bot_config, engine: Engine):
-    faults = Faults(rate=0.2, methods=frozenset({"sendMessage", "getUpdates"}))
-    expected = expected_replies(engine)
+async def test_with_20_percent_failed_calls_every_message_gets_one_reply_and_no_hurdle_is_lost(
+        start_bot, bot_config, engine: Engine, hurdle_store: HurdleStore):
+    # 429 with retry_after, 500, dropped connections, and calls slower than the read timeout.
+    faults = Faults(rate=0.2, kinds=("429", "500", "drop", "timeout"), slow=1.0,
+                    methods=frozenset({"sendMessage", "getUpdates"}))
+    expected = expected_replies(engine, FLAKY_CONVERSATION)
+    hurdles = expected_hurdles(engine, FLAKY_CONVERSATION)
+    assert [reason for _, reason in hurdles] == ["no_topic", "needs_place", "outside_region"]
     async with FakeBotApi(faults=faults) as api:
         bot_config.telegram.base_url = bot_config.telegram.base_file_url = api.base_url
         limiter = RetryingRateLimiter(base_delay=0.05, network_attempts=8,
                                       overall_max_rate=1000)
-        async with start_bot(config=bot_config, rate_limiter=limiter):
-            ids = await converse(api, 6, first_id=20_000)
+        async with start_bot(config=bot_config, rate_limiter=limiter, timeouts={"read": 0.4}):
+            ids = await converse(api, 6, first_id=20_000, conversation=FLAKY_CONVERSATION)
             for user_id in ids:
-                await api.wait_for_messages(user_id, len(CONVERSATION), timeout=90)
+                await api.wait_for_messages(user_id, len(FLAKY_CONVERSATION), timeout=90)
         injected = {kind: sum(c.fault == kind for c in api.calls) for kind in faults.kinds}
-    assert all(injected.values()), injected  # 429, 500 and dropped connections all happened
+    assert all(injected.values()), injected  # every kind of fault happened
     for user_id in ids:
         replies = api.sent_to(user_id)
-        assert len(replies) == len(CONVERSATION)
+        assert len(replies) == len(FLAKY_CONVERSATION)
         for reply, line in zip(replies, expected, strict=True):
             assert line in reply.plain
+        assert logged_in_file(hurdle_store, user_id) == hurdles  # each once, none lost
 
 
 async def test_past_the_flood_limit_one_polite_notice_then_silence(telegram_api, start_bot,

@@ -1,0 +1,217 @@
+"""The hurdle log fails (locked, read-only, full, folder missing): the bot keeps answering, says so
+once in the log, keeps the hurdles in memory, and writes them in order when the log is back.
+
+Real SQLite files throughout; the bot runs against the fake Bot API (tests/fake_bot_api.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fake_bot_api import FakeBotApi
+
+from bot.answer import Answer
+from bot.hurdle_queue import HurdleQueue
+from bot.hurdles import HurdleStore, StoreUnavailable, from_ts
+from handlers.context import SERVICES
+
+ANNA, BOB = 7001, 7002
+TOWNS = ["Hameln", "Rinteln", "Minden", "Höxter", "Holzminden", "Detmold", "Lügde", "Bückeburg",
+         "Stadthagen", "Nienburg", "Herford", "Lemgo", "Hildesheim", "Springe", "Bad Pyrmont",
+         "Bodenwerder"]
+QUESTIONS = [f"Wo bekomme ich einen Angelschein? Ich wohne in {town}. "
+             + " ".join(["Ich habe schon überall gesucht und nichts gefunden."] * 6)
+             for town in TOWNS]
+"""Questions the bot cannot answer: each one is logged as a hurdle (long, so that a full disk
+shows after a few)."""
+WAIT = 10.0
+
+
+async def ask(api: FakeBotApi, user_id: int, text: str) -> str:
+    waiting = api.next_message(user_id)
+    api.send_text(api.user(user_id), text)
+    return (await waiting).plain
+
+
+def in_file(path: Path) -> list[tuple[str, str]]:
+    """(question, ts) of every entry in the SQLite file, in the order they were written."""
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT question, ts FROM entries ORDER BY id").fetchall()
+
+
+def queue_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "bot.hurdle_queue" and r.levelno >= logging.WARNING]
+
+
+async def written(queue: HurdleQueue) -> None:
+    await asyncio.wait_for(queue.written(), WAIT)
+
+
+# -- the faults: each breaks a running store and repairs it at the end of its block -------------
+@asynccontextmanager
+async def locked(store: HurdleStore) -> AsyncIterator[None]:
+    """Another process holds the write lock (e.g. a long `sqlite3` session)."""
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+
+
+async def _pragma(store: HurdleStore, sql: str) -> None:
+    # These settings belong to one connection: they must be made on the store's own.
+    assert store._db is not None
+    await store._db.execute(sql)
+
+
+@asynccontextmanager
+async def read_only(store: HurdleStore) -> AsyncIterator[None]:
+    """SQLite refuses every write, with the error it gives for a file it may not write
+    (chmod does not work here: the file is already open, and root ignores it anyway)."""
+    await _pragma(store, "PRAGMA query_only = ON")
+    try:
+        yield
+    finally:
+        await _pragma(store, "PRAGMA query_only = OFF")
+
+
+@asynccontextmanager
+async def full(store: HurdleStore) -> AsyncIterator[None]:
+    """The disk is full: the file may not grow by a single page (max_page_count is clamped
+    to the current size)."""
+    await _pragma(store, "PRAGMA max_page_count = 1")
+    try:
+        yield
+    finally:
+        await _pragma(store, "PRAGMA max_page_count = 1073741823")
+
+
+FAULTS: dict[str, tuple[Callable, str, bool]] = {
+    # name: (fault, what the one log line says, whether a write may still fit at first)
+    "locked": (locked, "database is locked", False),
+    "read-only": (read_only, "attempt to write a readonly database", False),
+    "full": (full, "database or disk is full", True),
+}
+
+
+@pytest.fixture
+async def fragile_store(tmp_path: Path):
+    """A hurdle log that gives up on a lock after 0.1 s (the bot's default waits 5 s)."""
+    store = await HurdleStore.open(tmp_path / "hurdles.sqlite", "test-secret",
+                                   busy_timeout_ms=100)
+    yield store
+    await store.close()
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+async def test_a_failing_log_costs_no_reply_and_no_hurdle(telegram_api, start_bot, fragile_store,
+                                                          caplog, fault):
+    breaks, message, may_fit = FAULTS[fault]
+    caplog.set_level(logging.INFO)
+    questions = iter(QUESTIONS)
+    async with start_bot(store=fragile_store, retry_every=0.1) as app:
+        queue: HurdleQueue = app.bot_data[SERVICES].hurdles
+        first = next(questions)
+        await ask(telegram_api, ANNA, first)
+        assert [q for q, _ in in_file(fragile_store.path)] == [first]
+
+        async with breaks(fragile_store):
+            asked = []
+            for question in questions:  # until the first hurdle has to wait
+                reply = await ask(telegram_api, ANNA, question)
+                assert reply.startswith("Zu dieser Frage habe ich noch keine verlässliche Auskunft")
+                asked.append(question)
+                if queue.waiting:
+                    break
+            assert queue.waiting == 1 and (may_fit or len(asked) == 1)
+            later = [next(questions), next(questions)]
+            for question in later:  # answered at once; they wait behind the first
+                await ask(telegram_api, BOB, question)
+            assert queue.waiting == 3
+            assert not queue.available and message in (queue.problem or "")
+            assert [q for q, _ in in_file(fragile_store.path)] == [first, *asked[:-1]]
+            broken_until = datetime.now(UTC)
+            # However many messages and retries (every 0.1 s): one line about it, no traceback.
+            [warning] = queue_warnings(caplog)
+            assert warning.startswith("hurdle log unavailable") and message in warning
+        await written(queue)  # the periodic retry writes the queue once the store works
+        stored = in_file(fragile_store.path)
+
+    assert [q for q, _ in stored] == [first, *asked, *later]  # all of them, in order
+    waited = [from_ts(ts) for _, ts in stored[-3:]]
+    assert waited == sorted(waited) and waited[-1] < broken_until  # with the time they happened
+    assert len(queue_warnings(caplog)) == 2 and "available again: 3 waiting" in \
+        queue_warnings(caplog)[1]
+    assert not [r for r in caplog.records if r.exc_info or r.name == "handlers.staff"]
+
+
+async def test_with_the_folder_missing_at_start_the_bot_answers_and_writes_once_it_exists(
+        telegram_api, start_bot, bot_config, tmp_path, caplog):
+    folder = tmp_path / "not-yet-mounted"
+    bot_config.hurdles.path = folder / "hurdles.sqlite"
+    caplog.set_level(logging.INFO)
+    async with start_bot(config=bot_config, store=None, retry_every=0.1) as app:
+        queue: HurdleQueue = app.bot_data[SERVICES].hurdles
+        [warning] = queue_warnings(caplog)
+        assert f"the folder {folder} does not exist" in warning
+        answers = [await ask(telegram_api, ANNA, QUESTIONS[0]),
+                   await ask(telegram_api, BOB, QUESTIONS[1]),
+                   await ask(telegram_api, ANNA, QUESTIONS[2])]
+        stats = await ask(telegram_api, 900, "/stats")  # the staff learn that the log is away
+        forgotten = await ask(telegram_api, ANNA, "/forget")  # also what waits in memory
+        assert queue.waiting == 1 and not folder.exists()
+        folder.mkdir()
+        await written(queue)
+    assert all(a.startswith("Zu dieser Frage habe ich noch keine") for a in answers)
+    assert stats == "Das Hürden-Protokoll ist gerade nicht erreichbar."
+    assert forgotten.startswith("Ihre Einstellungen und offenen Fragen sind gelöscht. Das "
+                                "Protokoll für das Team ist gerade nicht erreichbar")
+    assert [q for q, _ in in_file(folder / "hurdles.sqlite")] == [QUESTIONS[1]]
+    assert "hurdle store closed" in caplog.text  # the bot opened it, the bot closed it
+
+
+async def test_past_the_limit_the_oldest_waiting_hurdles_are_dropped_with_one_warning(
+        tmp_path, hurdle_answer, caplog):
+    folder = tmp_path / "later"
+    queue = HurdleQueue(opener=lambda: HurdleStore.open(folder / "h.sqlite", "s"), limit=3,
+                        retry_every=3600)
+    await queue.start()
+    for i in range(5):
+        assert await queue.log_answer(hurdle_answer(f"Frage {i}")) is False
+    assert queue.waiting == 3 and queue.dropped == 2
+    folder.mkdir()
+    await queue.flush()
+    await queue.close()
+    assert [q for q, _ in in_file(folder / "h.sqlite")] == ["Frage 2", "Frage 3", "Frage 4"]
+    warnings = queue_warnings(caplog)
+    assert len(warnings) == 3  # unavailable, dropping, available again (with the count lost)
+    assert "the oldest are dropped" in warnings[1] and "2 dropped" in warnings[2]
+
+
+async def test_a_file_that_is_no_hurdle_log_still_stops_the_start(tmp_path):
+    path = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER)")
+    queue = HurdleQueue(opener=lambda: HurdleStore.open(path, "s"))
+    with pytest.raises(StoreUnavailable, match="not a WeserBot hurdle log"):
+        await queue.start()  # not a passing fault: waiting for it would only hide the mistake
+
+
+async def test_hurdles_waiting_at_shutdown_are_written_if_the_log_is_back(tmp_path, caplog):
+    folder = tmp_path / "later"
+    queue = HurdleQueue(opener=lambda: HurdleStore.open(folder / "h.sqlite", "s"),
+                        retry_every=3600)
+    await queue.start()
+    await queue.log_answer(Answer("Frage vor dem Ende", "de", "no_topic", ""))
+    folder.mkdir()
+    await queue.close()  # the last attempt, without waiting for the next retry
+    assert [q for q, _ in in_file(folder / "h.sqlite")] == ["Frage vor dem Ende"]
