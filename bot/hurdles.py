@@ -369,13 +369,7 @@ class HurdleStore:
                       open_only: bool = False, reason: str | None = None) -> list[Hurdle]:
         """Hurdles by count (then most recent). `since` ≤ time < `until` and `district` select the
         entries that are counted; the other filters select hurdles. `limit=None`: all."""
-        where, params = ["1"], []
-        if since is not None:
-            where.append("e.ts >= ?")
-            params.append(to_ts(since))
-        if until is not None:
-            where.append("e.ts < ?")
-            params.append(to_ts(until))
+        where, params = _time_window("e.ts", since, until)
         if district is not None:
             where.append("EXISTS (SELECT 1 FROM json_each(e.districts) j WHERE j.value = ?)")
             params.append(district)
@@ -466,13 +460,7 @@ class HurdleStore:
     async def occurrences(self, since: datetime | None = None,
                           until: datetime | None = None) -> list[Occurrence]:
         """Every logged question in the period, without text or asker: for charts."""
-        where, params = ["1"], []
-        if since is not None:
-            where.append("ts >= ?")
-            params.append(to_ts(since))
-        if until is not None:
-            where.append("ts < ?")
-            params.append(to_ts(until))
+        where, params = _time_window("ts", since, until)
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
                 f"SELECT ts, topic, reason, path FROM entries WHERE {' AND '.join(where)} "
@@ -519,3 +507,17 @@ async def _rollback(db: aiosqlite.Connection) -> None:
     """Roll back if a transaction is still open (SQLite ends some on its own, e.g. disk full)."""
     with suppress(sqlite3.Error):
         await db.execute("ROLLBACK")
+
+
+def _time_window(column: str, since: datetime | None, until: datetime | None
+                 ) -> tuple[list[str], list[Any]]:
+    """SQL conditions (and their parameters) for `since` <= column < `until`."""
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    if since is not None:
+        where.append(f"{column} >= ?")
+        params.append(to_ts(since))
+    if until is not None:
+        where.append(f"{column} < ?")
+        params.append(to_ts(until))
+    return where, params

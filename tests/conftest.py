@@ -32,6 +32,15 @@ def ask(engine: Engine, question: str) -> dict:
     return engine.ask(question).to_json()
 
 
+async def press_button(api, user_id: int, message, data: str) -> str:
+    """Press an inline button as a user; returns the text of the bot's answerCallbackQuery."""
+    seen = len(api.calls_to("answerCallbackQuery"))
+    update = api.press(api.user(user_id), message, data)
+    calls = await api.wait_for_call("answerCallbackQuery", seen + 1)
+    [call] = [c for c in calls if c.params["callback_query_id"] == update["callback_query"]["id"]]
+    return call.params.get("text", "")
+
+
 # --- hurdle log (bot/hurdles.py) -----------------------------------------------------------------
 HURDLE_TOWNS = {
     "Lügde": ("05766044", "lippe", "NW"), "Detmold": ("05766020", "lippe", "NW"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+from conftest import press_button
 from fake_bot_api import FakeBotApi
 
 from bot.engine import Engine
@@ -19,13 +20,6 @@ async def ask(api: FakeBotApi, user_id: int, text: str):
     return await waiting
 
 
-async def press(api: FakeBotApi, user_id: int, message, data: str) -> str:
-    """Press a button; returns the text of the bot's answerCallbackQuery."""
-    seen = len(api.calls_to("answerCallbackQuery"))
-    update = api.press(api.user(user_id), message, data)
-    calls = await api.wait_for_call("answerCallbackQuery", seen + 1)
-    [call] = [c for c in calls if c.params["callback_query_id"] == update["callback_query"]["id"]]
-    return call.params.get("text", "")
 
 
 async def test_thumbs_down_logs_question_and_answer_as_a_hurdle(telegram_api, start_bot,
@@ -34,9 +28,9 @@ async def test_thumbs_down_logs_question_and_answer_as_a_hurdle(telegram_api, st
     async with start_bot():
         answer = await ask(telegram_api, ANNA, CAR)
         edits = len(telegram_api.calls_to("editMessageReplyMarkup"))
-        thanks = await press(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
+        thanks = await press_button(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
         await telegram_api.wait_for_call("editMessageReplyMarkup", edits + 1)
-        again = await press(telegram_api, ANNA, answer, "fb:1:-")
+        again = await press_button(telegram_api, ANNA, answer, "fb:1:-")
     [hurdle] = await hurdle_store.hurdles()
     assert (hurdle.reason, hurdle.topic, hurdle.title, hurdle.count) == (
         "negative_feedback", "kfz-zulassung", CAR, 1)
@@ -49,7 +43,7 @@ async def test_thumbs_down_logs_question_and_answer_as_a_hurdle(telegram_api, st
 async def test_thumbs_up_logs_nothing(telegram_api, start_bot, hurdle_store: HurdleStore):
     async with start_bot():
         answer = await ask(telegram_api, ANNA, CAR)
-        assert await press(telegram_api, ANNA, answer, answer.button("👍")["callback_data"]) == (
+        assert await press_button(telegram_api, ANNA, answer, answer.button("👍")["callback_data"]) == (
             "Danke für Ihre Rückmeldung!")
     assert await hurdle_store.hurdles() == []
 
@@ -58,10 +52,10 @@ async def test_forged_or_foreign_feedback_buttons_log_nothing(telegram_api, star
                                                             hurdle_store: HurdleStore):
     async with start_bot():
         answer = await ask(telegram_api, ANNA, CAR)
-        unknown = await press(telegram_api, ANNA, answer, "fb:99:-")
-        foreign = await press(telegram_api, BOB, answer, answer.button("👎")["callback_data"])
-        garbage = await press(telegram_api, ANNA, answer, "fb:1:-:x'; DROP TABLE hurdles")
-        other = await press(telegram_api, ANNA, answer, "no-such-button")
+        unknown = await press_button(telegram_api, ANNA, answer, "fb:99:-")
+        foreign = await press_button(telegram_api, BOB, answer, answer.button("👎")["callback_data"])
+        garbage = await press_button(telegram_api, ANNA, answer, "fb:1:-:x'; DROP TABLE hurdles")
+        other = await press_button(telegram_api, ANNA, answer, "no-such-button")
     assert await hurdle_store.hurdles() == []
     assert unknown == foreign == garbage == other == (
         "Diese Schaltfläche ist nicht mehr gültig – bitte stellen Sie Ihre Frage neu.")
@@ -89,7 +83,7 @@ async def test_forget_deletes_the_users_hurdles_and_conversation_state(
 
     async with start_bot() as app:
         answer = await ask(telegram_api, ANNA, CAR)
-        await press(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
+        await press_button(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
         await ask(telegram_api, BOB, "Wo bekomme ich einen Angelschein? Ich wohne in Hameln.")
         await ask(telegram_api, ANNA, "/language")
         await ask(telegram_api, ANNA, "Wo bekomme ich einen Kita-Platz?")
@@ -98,7 +92,7 @@ async def test_forget_deletes_the_users_hurdles_and_conversation_state(
         done = await ask(telegram_api, ANNA, "/forget")
         after = saved_users()
         reply = await ask(telegram_api, ANNA, "Lügde")
-        rate_again = await press(telegram_api, ANNA, answer, "fb:1:+")
+        rate_again = await press_button(telegram_api, ANNA, answer, "fb:1:+")
     assert done.plain.startswith("Erledigt") and "1 Eintrag" in done.plain
     assert [h.reason for h in await hurdle_store.hurdles()] == ["no_topic"]  # Bob's stays
     assert before == {ANNA, BOB} and after == {BOB}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import TELEGRAM_STAFF_ID as STAFF
+from conftest import press_button
 from fake_bot_api import FakeBotApi
 
 from bot.answer import Answer
@@ -30,12 +31,6 @@ async def ask(api: FakeBotApi, user_id: int, text: str, chat_id: int | None = No
     return await waiting
 
 
-async def press(api: FakeBotApi, user_id: int, message, data: str) -> str:
-    seen = len(api.calls_to("answerCallbackQuery"))
-    update = api.press(api.user(user_id), message, data)
-    calls = await api.wait_for_call("answerCallbackQuery", seen + 1)
-    [call] = [c for c in calls if c.params["callback_query_id"] == update["callback_query"]["id"]]
-    return call.params.get("text", "")
 
 
 @pytest.mark.parametrize("command", ["/hurdles", "/hurdle 1", "/hurdle", "/stats",
@@ -54,9 +49,9 @@ async def test_a_forged_status_button_from_someone_else_changes_nothing(telegram
     async with start_bot():
         staff_view = await ask(telegram_api, STAFF, "/hurdle 1")
         own_message = await ask(telegram_api, ANNA, "/start")
-        on_staff_message = await press(telegram_api, ANNA, staff_view, "h:set:1:not_a_hurdle")
-        on_own_message = await press(telegram_api, ANNA, own_message, "h:set:1:answered_by_update")
-        listing = await press(telegram_api, ANNA, own_message, "h:p:0")
+        on_staff_message = await press_button(telegram_api, ANNA, staff_view, "h:set:1:not_a_hurdle")
+        on_own_message = await press_button(telegram_api, ANNA, own_message, "h:set:1:answered_by_update")
+        listing = await press_button(telegram_api, ANNA, own_message, "h:p:0")
     assert on_staff_message == on_own_message == listing == REFUSAL
     assert (await hurdle_store.hurdle(1)).status == "new"
     assert SECRET_QUESTION not in own_message.plain
@@ -76,11 +71,11 @@ async def test_staff_page_through_open_hurdles_open_one_and_set_its_status(
     async with start_bot():
         page1 = await ask(telegram_api, STAFF, "/hurdles")
         first_page = page1.plain
-        assert await press(telegram_api, STAFF, page1, page1.button("Weiter")["callback_data"]) == ""
+        assert await press_button(telegram_api, STAFF, page1, page1.button("Weiter")["callback_data"]) == ""
         await telegram_api.wait_for(lambda: "(Seite 2)" in page1.plain, what="page 2")
         second_page = page1.plain
         detail = await ask(telegram_api, STAFF, "/hurdle 1")
-        done = await press(telegram_api, STAFF, detail, detail.button("in Prüfung")["callback_data"])
+        done = await press_button(telegram_api, STAFF, detail, detail.button("in Prüfung")["callback_data"])
         await telegram_api.wait_for(lambda: "in Prüfung" in detail.plain.split("\n")[0],
                                     what="edited status")
         stats = await ask(telegram_api, STAFF, "/stats")
