@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge import KnowledgeBase, Topic
-from bot.resolve import Resolution, ResolvedOffice
+from bot.knowledge import KnowledgeBase, Office, Topic
+from bot.resolve import Resolution
 
 ROLE_QUESTION = {
     "de": {
@@ -114,7 +114,7 @@ class Answer:
     municipality: str | None = None
     role: str | None = None
     needs: str | None = None
-    office: ResolvedOffice | None = None
+    office: Office | None = None
     confidence: float = 0.0
     alternatives: list[str] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
@@ -148,7 +148,7 @@ class Answer:
         }
 
 
-def office_lines(office: ResolvedOffice, lang: str) -> list[str]:
+def office_lines(office: Office, lang: str) -> list[str]:
     """Name, address and contact of an office, one item a line, only what is known."""
     t = TEXT[lang]
     lines = [office.name]

@@ -102,6 +102,11 @@ class Office:
     checked: str
     note: dict[str, str]
 
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "address": self.address or None,
+                "phone": self.phone, "email": self.email, "url": self.url,
+                "source": self.source, "checked": self.checked}
+
 
 @dataclass(frozen=True)
 class OfficeKind:

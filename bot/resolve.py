@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.knowledge import District, KnowledgeBase, Municipality, Office, OfficeKind, Topic
 from bot.understand import Mention, Understanding
@@ -17,26 +17,6 @@ IMPLICIT_ROLE_PENALTY = 0.05
 MAX_CHOICES = 8
 
 
-@dataclass(frozen=True)
-class ResolvedOffice:
-    """An office as shown to a person: the template name filled in for the place."""
-
-    id: str
-    name: str
-    address: dict[str, str]
-    phone: str | None
-    email: str | None
-    url: str | None
-    source: str
-    checked: str
-    note: dict[str, str]
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "name": self.name, "address": self.address or None,
-                "phone": self.phone, "email": self.email, "url": self.url,
-                "source": self.source, "checked": self.checked}
-
-
 @dataclass
 class Resolution:
     reason: str
@@ -45,7 +25,7 @@ class Resolution:
     needs: str | None = None
     municipality: Municipality | None = None
     district: District | None = None
-    office: ResolvedOffice | None = None
+    office: Office | None = None
     outside: str | None = None
     confidence: float = 0.0
     lands: set[str] = field(default_factory=set)
@@ -69,10 +49,10 @@ def offices_for(kind: OfficeKind, m: Municipality) -> list[Office]:
     return []
 
 
-def render_office(office: Office, m: Municipality) -> ResolvedOffice:
+def render_office(office: Office, m: Municipality) -> Office:
+    """The office as shown for this town: a per-town name template filled in."""
     name = office.name.replace("{authority}", m.authority).replace("{municipality}", m.name)
-    return ResolvedOffice(office.id, name, office.address, office.phone, office.email, office.url,
-                          office.source, office.checked, office.note)
+    return replace(office, name=name)
 
 
 class Resolver:
@@ -135,7 +115,7 @@ class Resolver:
         for m in inside:
             towns.update((t.ags, t) for t in self.towns_of(m))
         kind = self.kb.office_kinds[topic.office_kind]
-        offered: dict[str, tuple[ResolvedOffice, Municipality]] = {}
+        offered: dict[str, tuple[Office, Municipality]] = {}
         for town in towns.values():
             for office in offices_for(kind, town):
                 rendered = render_office(office, town)
