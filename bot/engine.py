@@ -95,4 +95,7 @@ class Engine:
         return answer
 
     def _places(self, u: Understanding) -> list[dict[str, Any]]:
-        return [m.to_json() | {"edits": m.edits} for m in u.mentions]
+        """The places as plain data, each with the districts it may lie in (for the hurdle log)."""
+        return [m.to_json() | {"edits": m.edits,
+                               "districts": sorted(self.resolver.districts_of([m]))}
+                for m in u.mentions]

@@ -16,16 +16,6 @@ SIMILARITY = 80
 """token_set_ratio (0..100) from which two questions count as the same hurdle. Lower merges
 more (fewer, broader hurdles); higher splits rephrasings of one problem into several."""
 
-DISTRICT_KEYS = {
-    "03241": "region-hannover", "03252": "hameln-pyrmont", "03254": "hildesheim",
-    "03255": "holzminden", "03256": "nienburg", "03257": "schaumburg",
-    "05758": "herford", "05762": "hoexter", "05766": "lippe", "05770": "minden-luebbecke",
-}
-"""Destatis district key (the first five digits of a municipality's AGS) → district id. The ten
-districts are fixed by the design, so the log does not need the (possibly changing) knowledge base
-to tell which district a logged place lies in."""
-
-
 def group_key(topic: str | None, reason: str) -> str:
     """Questions are only compared within one topic and reason: a 👎 on the car registration answer
     and an unanswered 'where do you live?' for it are different failures for the staff."""
@@ -56,16 +46,12 @@ def best_match(question: str, candidates: Mapping[int, str],
     return min(ids[index] for _, score, index in matches if score == best)
 
 
-def _district_of(refs: Iterable[Mapping[str, Any]]) -> str | None:
-    """The district a place mention lies in, or None if unknown, outside or ambiguous."""
-    found = set()
-    for ref in refs:
-        kind, key = ref.get("kind"), str(ref.get("key", ""))
-        if kind == "district":
-            found.add(key)
-        elif kind == "municipality" and key[:5] in DISTRICT_KEYS:
-            found.add(DISTRICT_KEYS[key[:5]])
-    return found.pop() if len(found) == 1 else None
+def _district_of(place: Mapping[str, Any]) -> str | None:
+    """The district a place mention lies in (as the engine found it), or None if outside or
+    ambiguous."""
+    districts = set(place.get("districts") or ())
+    districts |= {str(r.get("key")) for r in place.get("refs") or () if r.get("kind") == "district"}
+    return districts.pop() if len(districts) == 1 else None
 
 
 def _order(place: Mapping[str, Any]) -> int:
@@ -80,11 +66,11 @@ def _order(place: Mapping[str, Any]) -> int:
 def district_path(places: Iterable[Mapping[str, Any]], districts: Iterable[str] = ()) -> str:
     """The districts a question spans, origin first: "lippe→hameln-pyrmont", a single "lippe", or ""
     when no place in the region was named. `districts` (the answer's, unordered) is the fallback
-    for places whose district cannot be read from their references."""
+    for places whose district is not given."""
     ordered = sorted(((i, p) for i, p in enumerate(places)), key=lambda ip: (_order(ip[1]), ip[0]))
     path: list[str] = []
     for _, place in ordered:
-        district = _district_of(place.get("refs") or [])
+        district = _district_of(place)
         if district and district not in path:
             path.append(district)
     for district in sorted(districts):

@@ -99,6 +99,8 @@ class Occurrence:
     topic: str | None
     reason: str
     path: str
+    lands: tuple[str, ...] = ()
+    """The Länder of the question's places: more than one is a cross-border case."""
 
 
 def to_ts(moment: datetime) -> str:
@@ -463,9 +465,10 @@ class HurdleStore:
         where, params = _time_window("ts", since, until)
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
-                f"SELECT ts, topic, reason, path FROM entries WHERE {' AND '.join(where)} "
+                f"SELECT ts, topic, reason, path, lands FROM entries WHERE {' AND '.join(where)} "
                 "ORDER BY ts", params)
-        return [Occurrence(from_ts(r[0]), r[1], r[2], r[3]) for r in rows]
+        return [Occurrence(from_ts(r[0]), r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")))
+                for r in rows]
 
 
 async def _configure(db: aiosqlite.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:

@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 
-from bot.grouping import DISTRICT_KEYS
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, Occurrence
 
 REASON_COLOURS = {"no_topic": "#c0392b", "needs_place": "#e67e22", "outside_region": "#2980b9",
@@ -14,8 +13,6 @@ REASON_COLOURS = {"no_topic": "#c0392b", "needs_place": "#e67e22", "outside_regi
 OTHER_COLOUR = "#7f8c8d"
 MAX_BARS = 15
 """Bars per chart; the rest are summed into one 'other' bar so the page stays readable."""
-LAND_OF = {district: ("NI" if key.startswith("03") else "NW") for key, district in
-           DISTRICT_KEYS.items()}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;
@@ -138,10 +135,6 @@ def _hurdle_rows(hurdles: list[Hurdle]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def _cross_land(path: str) -> bool:
-    return len({LAND_OF.get(d) for d in path.split("→")}) > 1
-
-
 def render(stats: dict, top_open: list[Hurdle], occurrences: list[Occurrence], *,
            generated: datetime | None = None, since: datetime | None = None,
            until: datetime | None = None) -> str:
@@ -151,7 +144,7 @@ def render(stats: dict, top_open: list[Hurdle], occurrences: list[Occurrence], *
               f"{_day(until - timedelta(microseconds=1)) if until else 'today'}")
     topics = Counter(o.topic or "(no topic)" for o in occurrences)
     paths = Counter(o.path for o in occurrences if o.path)
-    cross = {p for p in paths if _cross_land(p)}
+    cross = {o.path for o in occurrences if o.path and len(o.lands) > 1}
     statuses = Counter({s: n for s, n in stats["by_status"].items() if n})
     open_count = sum(stats["by_status"].get(s, 0) for s in ("new", "in_review"))
     cards = [("logged questions", len(occurrences)), ("distinct askers (whole log)",

@@ -48,7 +48,7 @@ HURDLE_TOWNS = {
     "Minden": ("05770024", "minden-luebbecke", "NW"), "Höxter": ("05762020", "hoexter", "NW"),
     "Holzminden": ("03255022", "holzminden", "NI"),
 }
-"""Towns for hurdle tests: AGS (its first five digits are the district key), district, Land."""
+"""Towns for hurdle tests: AGS, district, Land."""
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def hurdle_answer():
             ags, district, land = HURDLE_TOWNS[town]
             mentions.append({"text": town.lower(), "role": role, "direction": direction,
                              "refs": [{"kind": "municipality", "key": ags, "via": "name"}],
-                             "edits": 0})
+                             "edits": 0, "districts": [district]})
             districts.add(district)
             lands.add(land)
         return Answer(question, lang, reason, "(reply text)", topic=topic, places=mentions,

@@ -15,6 +15,8 @@ def test_live_in_one_land_work_in_the_other_residence_decides(engine: Engine):
         "answered", "aufenthaltstitel", "lippe", "Lügde", "residence")
     assert a["answered"] and a["office"]["name"] and not a["logs_hurdle"]
     assert set(a["lands"]) == {"NI", "NW"}
+    assert [(p["text"], p["role"], p["districts"]) for p in a["places"]] == [
+        ("luegde", "residence", ["lippe"]), ("hameln", "business_site", ["hameln-pyrmont"])]
 
 
 def test_business_topic_is_decided_by_the_company_site(engine: Engine):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from bot.grouping import SIMILARITY, best_match, district_path, folded, group_key
 
+LUEGDE, HAMELN, MINDEN, RINTELN = "05766044", "03252006", "05770024", "03257028"
+DISTRICT_OF = {LUEGDE: "lippe", "05766020": "lippe", HAMELN: "hameln-pyrmont",
+               MINDEN: "minden-luebbecke", RINTELN: "schaumburg"}
+
 
 def place(key: str, role: str | None = None, direction: str | None = None,
           kind: str = "municipality") -> dict:
-    return {"text": key, "role": role, "direction": direction,
+    """A place as the engine reports it in Answer.places."""
+    districts = [DISTRICT_OF[key]] if kind == "municipality" and key in DISTRICT_OF else []
+    return {"text": key, "role": role, "direction": direction, "districts": districts,
             "refs": [{"kind": kind, "key": key, "via": "name"}]}
-
-
-LUEGDE, HAMELN, MINDEN, RINTELN = "05766044", "03252006", "05770024", "03257028"
 
 
 # -- similarity ------------------------------------------------------------------------------------
