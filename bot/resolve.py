@@ -115,11 +115,11 @@ class Resolver:
         for m in inside:
             towns.update((t.ags, t) for t in self.towns_of(m))
         kind = self.kb.office_kinds[topic.office_kind]
-        offered: dict[str, tuple[Office, Municipality]] = {}
+        offered: dict[str, Office] = {}  # by shown name: towns of one Samtgemeinde share one
         for town in towns.values():
             for office in offices_for(kind, town):
                 rendered = render_office(office, town)
-                offered.setdefault(rendered.name, (rendered, town))
+                offered.setdefault(rendered.name, rendered)
         deciding_districts = {t.district for t in towns.values()}
         if len(offered) != 1 or len(deciding_districts) != 1:
             # Several towns that differ in office or district: ask which one, never pick one.
@@ -128,7 +128,7 @@ class Resolver:
             if named and len(towns) <= MAX_CHOICES:
                 res.choices = sorted(towns.values(), key=lambda t: t.name)
             return res
-        office, _ = next(iter(offered.values()))
+        office = next(iter(offered.values()))
         certainty = min(
             max(PLACE_CERTAINTY.get(r.via, 0.9) for r in m.refs) - FUZZY_PLACE_PENALTY * m.edits
             for m in inside)
