@@ -63,11 +63,9 @@ class Engine:
             return self._continue(u, context)
         if topic is not None and topic in self.kb.topics:
             return self._resolve(u, topic, 1.0, [])
-        if u.kind != "question" or not u.topic:
-            if u.kind == "question":
-                res = self.resolver.resolve(u, None, 0.0)
-                return compose(self.kb, text, u.lang, u.kind, res, [], self._places(u))
-            return compose(self.kb, text, u.lang, u.kind, None, [], self._places(u))
+        if not u.topic:  # small talk, off-topic, or an administrative question without a topic
+            res = self.resolver.resolve(u, None, 0.0) if u.kind == "question" else None
+            return compose(self.kb, text, u.lang, u.kind, res, [], self._places(u))
         alternatives = [g.topic for g in u.topics[1:]]
         return self._resolve(u, u.topic.topic, u.topic.score, alternatives)
 
@@ -96,6 +94,5 @@ class Engine:
 
     def _places(self, u: Understanding) -> list[dict[str, Any]]:
         """The places as plain data, each with the districts it may lie in (for the hurdle log)."""
-        return [m.to_json() | {"edits": m.edits,
-                               "districts": sorted(self.resolver.districts_of([m]))}
+        return [m.to_json() | {"districts": sorted(self.resolver.districts_of([m]))}
                 for m in u.mentions]

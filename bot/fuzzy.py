@@ -1,7 +1,8 @@
 """Typo-tolerant word lookup that stays fast as the vocabulary grows.
 
-Exact hits are a dict lookup. Otherwise only words of similar length that share the first or the
-second letter are scored (rapidfuzz, optimal string alignment distance): a typo rarely changes both.
+Words sit in sorted buckets by (length, first or second letter): an exact hit is a binary search,
+and a typo only scores words of similar length that share the first or the second letter
+(rapidfuzz, optimal string alignment distance): a typo rarely changes both.
 """
 
 from __future__ import annotations

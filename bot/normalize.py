@@ -31,8 +31,12 @@ def clean(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, spell umlauts as ae/oe/ue/ss, strip other accents, turn punctuation into spaces."""
-    text = clean(text).lower().translate(_UMLAUTS)
-    text = unicodedata.normalize("NFKD", text)
+    return _fold_clean(clean(text))
+
+
+def _fold_clean(text: str) -> str:
+    """`fold` for text that has been through `clean` already."""
+    text = unicodedata.normalize("NFKD", text.lower().translate(_UMLAUTS))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_TOKEN.findall(text))
 
@@ -45,7 +49,7 @@ class Token:
     index: int
     capitalised: bool
     clause: int
-    """Number of the clause (split at . , ; ? ! – and 'und'/'and' is not a split) the token lies in."""
+    """Number of the clause the token lies in (clauses end at . , ; : ! ? ( ) – —)."""
 
 
 _RAW_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()\-–—/]", re.UNICODE)
@@ -60,6 +64,6 @@ def tokenize(text: str) -> list[Token]:
         if raw in _CLAUSE_BREAK:
             clause += 1
             continue
-        for part in fold(raw).split():
+        for part in _fold_clean(raw).split():
             tokens.append(Token(part, len(tokens), raw[:1].isupper(), clause))
     return tokens

@@ -38,6 +38,7 @@ class Mention:
 
     def to_json(self) -> dict:
         return {"text": self.text, "role": self.role, "direction": self.direction,
+                "edits": self.edits,
                 "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs]}
 
 
@@ -100,12 +101,13 @@ class Understander:
                                    {self.lang.move_concept: MOVE_SIMILARITY} if moving else {})
         u = Understanding(text, lang, "question", topics, mentions, moving)
         u.administrative = self.is_administrative([t.text for t in rest])
-        if topics and not u.administrative and self.is_off_topic(words, joined):
+        off_topic = self.is_off_topic(words, joined)
+        if topics and not u.administrative and off_topic:
             u.topics = []  # "recommend a good restaurant" is not a licence question
         if not u.topics:
             if self.is_small_talk(words):
                 u.kind = "small_talk"
-            elif self.is_off_topic(words, joined) or not u.administrative:
+            elif off_topic or not u.administrative:
                 u.kind = "off_topic"
         return u
 
@@ -114,8 +116,8 @@ class Understander:
         en = sum(w in self.lang.stopwords.get("en", ()) for w in words)
         de += 2 * sum(ch in "äöüßÄÖÜ" for ch in raw)
         if en == de:
-            en += sum(w in self.topics.vocabulary and self._phrase_lang(w) == "en" for w in words)
-            de += sum(w in self.topics.vocabulary and self._phrase_lang(w) == "de" for w in words)
+            langs = [self._phrase_lang(w) for w in words if w in self.topics.vocabulary]
+            en, de = en + langs.count("en"), de + langs.count("de")
         return "en" if en > de else "de"
 
     def _phrase_lang(self, word: str) -> str | None:
@@ -149,8 +151,6 @@ class Understander:
             return [(word, 1.0)]
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
             return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
-        if word in idx.keywords:
-            return [(word, 1.0)]
         hit = idx.vocabulary.lookup(word)
         fuzzy = [(w, FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1)) for w in hit[0]] if hit else []
         if hit and hit[1] <= 1:  # one slip of the finger beats splitting into parts
@@ -188,7 +188,7 @@ class Understander:
         for left, right in zip(words, words[1:], strict=False):
             # "Schwerbehinderten Ausweis", "Kita Platz": a compound written apart
             joined = left + right
-            if joined in idx.vocabulary or joined in idx.keywords:
+            if joined in idx.vocabulary:  # keywords are part of the vocabulary
                 seen[joined] = 1.0
         if not seen:
             return []
@@ -263,8 +263,7 @@ class Understander:
                 return Mention(i, i + 1, word, list(idx.names[stem]))
         # Typos: where a place is expected ("in Hamlen", "Holzmindn") more edits are tolerated than
         # for a lowercase word in passing, and a word as near to a topic word is not a place.
-        before = tokens[i - 1].text if i else ""
-        expected = tokens[i].capitalised or before in self.lang.place_prepositions
+        expected = tokens[i].capitalised or self._after_preposition(tokens, i)
         for n in (3, 2, 1):
             if i + n > len(tokens):
                 continue
@@ -298,8 +297,11 @@ class Understander:
         """Names that are also ordinary words count only as 'in Lage', capitalised."""
         if n > 1 or key not in self.lang.common_words and key not in self.topics.stopwords:
             return True
-        before = tokens[i - 1].text if i else ""
-        return tokens[i].capitalised and before in self.lang.place_prepositions
+        return tokens[i].capitalised and self._after_preposition(tokens, i)
+
+    def _after_preposition(self, tokens: list[Token], i: int) -> bool:
+        """'in', 'aus', 'nach' … right before token i: a place is expected there."""
+        return i > 0 and tokens[i - 1].text in self.lang.place_prepositions
 
     # -- roles ----------------------------------------------------------------------------------
     def _assign_roles(self, tokens: list[Token], mentions: list[Mention]) -> None:
