@@ -37,7 +37,7 @@ TEXT = {
         "no_topic": "Zu dieser Frage habe ich noch keine verlässliche Auskunft. Ich habe sie "
                     "notiert, damit das Team die Wissensbasis ergänzen kann. Wenden Sie sich bis "
                     "dahin an das Bürgerbüro Ihrer Stadt oder Gemeinde.",
-        "outside_region": "{place} liegt außerhalb meines Gebiets (Landkreise Hameln-Pyrmont, "
+        "outside_region": "{place} liegt{land} außerhalb meines Gebiets (Landkreise Hameln-Pyrmont, "
                           "Holzminden, Schaumburg, Hildesheim, Nienburg, Region Hannover; Kreise "
                           "Lippe, Minden-Lübbecke, Höxter, Herford). Für {topic} ist dort die "
                           "örtliche {label} zuständig.",
@@ -52,6 +52,8 @@ TEXT = {
         "unsure": "Ich bin mir nicht ganz sicher, ob ich Sie richtig verstanden habe – bitte "
                   "prüfen Sie die Angaben.",
         "alternatives": "Meinten Sie vielleicht: {titles}?",
+        "other_places": "Falls Sie einen anderen Ort dieses Namens meinen: {places}.",
+        "in_land": " in {land},",
         "phone": "Telefon", "email": "E-Mail", "web": "Web",
     },
     "en": {
@@ -64,7 +66,7 @@ TEXT = {
                  "Hameln.\"",
         "no_topic": "I don't have reliable information on this yet. I have noted the question so "
                     "that the team can add it. Until then, please ask your town hall (Bürgerbüro).",
-        "outside_region": "{place} is outside my area (districts Hameln-Pyrmont, Holzminden, "
+        "outside_region": "{place} is{land} outside my area (districts Hameln-Pyrmont, Holzminden, "
                           "Schaumburg, Hildesheim, Nienburg, Region Hannover, Lippe, "
                           "Minden-Lübbecke, Höxter, Herford). For {topic}, the local {label} there "
                           "is responsible.",
@@ -78,6 +80,8 @@ TEXT = {
         "source": "Source: {source}, checked {checked}.",
         "unsure": "I am not completely sure I understood you – please double-check.",
         "alternatives": "Did you perhaps mean: {titles}?",
+        "other_places": "If you mean another place of that name: {places}.",
+        "in_land": " in {land},",
         "phone": "Phone", "email": "E-mail", "web": "Web",
     },
 }
@@ -118,6 +122,8 @@ class Answer:
     confidence: float = 0.0
     alternatives: list[str] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
+    other_places: list[str] = field(default_factory=list)
+    """Other places of the deciding place's name, offered besides the answer."""
     places: list[dict[str, Any]] = field(default_factory=list)
     lands: list[str] = field(default_factory=list)
     districts: list[str] = field(default_factory=list)
@@ -143,7 +149,8 @@ class Answer:
             "office": self.office.to_json() if self.office else None,
             "reason": self.reason, "logs_hurdle": self.logs_hurdle,
             "confidence": self.confidence, "text": self.text,
-            "alternatives": self.alternatives, "choices": self.choices, "places": self.places,
+            "alternatives": self.alternatives, "choices": self.choices, "other_places": self.other_places,
+            "places": self.places,
             "lands": self.lands, "districts": self.districts,
         }
 
@@ -190,12 +197,14 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
     title = topic.title[lang]
     if res.reason == "outside_region":
         label = kb.office_kinds[topic.office_kind].label[lang]
-        answer.text = t["outside_region"].format(place=res.outside, topic=title, label=label)
+        land = t["in_land"].format(land=res.outside_land) if res.outside_land else ""
+        answer.text = t["outside_region"].format(place=res.outside, land=land, topic=title,
+                                                 label=label)
         return answer
     if res.reason == "needs_place":
         parts = [t["needs_place"].format(topic=title, why=ROLE_WHY[lang][res.needs])]
         if res.choices:
-            answer.choices = [f"{m.name} ({kb.districts[m.district].name})" for m in res.choices]
+            answer.choices = list(res.choices)
             parts.append(t["choose"].format(towns=", ".join(answer.choices)))
         parts.append(ROLE_QUESTION[lang][res.needs])
         if alt_line:
@@ -239,5 +248,8 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
         lines.append(t["unsure"])
     if alt_line:
         lines.append(alt_line)
+    if res.other_places:
+        answer.other_places = list(res.other_places)
+        lines.append(t["other_places"].format(places="; ".join(res.other_places)))
     answer.text = "\n".join(lines)
     return answer

@@ -36,8 +36,9 @@ class Context:
 
 def _mention_from_json(data: dict[str, Any]) -> Mention:
     refs = [PlaceRef(r["kind"], r["key"], r["via"]) for r in data["refs"]]
+    others = [PlaceRef(r["kind"], r["key"], r["via"]) for r in data.get("others", ())]
     return Mention(-1, -1, data["text"], refs, data.get("edits", 0), data.get("role"),
-                   data.get("direction"))
+                   data.get("direction"), others)
 
 
 class Engine:
@@ -48,7 +49,7 @@ class Engine:
         places = PlaceIndex(kb)
         place_words = {name for name in places.names if " " not in name}
         self.understander = Understander(kb, TopicIndex(kb, place_words), places)
-        self.resolver = Resolver(kb)
+        self.resolver = Resolver(kb, places)
 
     @classmethod
     def load(cls, knowledge_dir: Path | str | None = None) -> Engine:
@@ -57,7 +58,8 @@ class Engine:
 
     def ask(self, text: str, context: Context | None = None, topic: str | None = None) -> Answer:
         """Answer one message. `context` continues an open question; `topic` fixes the topic."""
-        u = self.understander.understand(text if isinstance(text, str) else "")
+        u = self.understander.understand(text if isinstance(text, str) else "",
+                                         expecting_place=context is not None)
         new_topic = u.topic and u.topic.topic != context.topic if context else False
         if context and topic is None and not new_topic and (u.mentions or u.kind == "question"):
             return self._continue(u, context)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.fuzzy import FuzzyVocabulary
 from bot.knowledge import LANGS, KnowledgeBase
+from bot.lexicon import is_ordinary_word
 from bot.normalize import fold
 
 MIN_COMPOUND_PART = 4
@@ -41,11 +42,21 @@ class Phrases:
 
 @dataclass(frozen=True, slots=True)
 class PlaceRef:
-    """What a place name can mean: a municipality (ags), a whole district, or a place outside."""
+    """What a place name can mean: a municipality of the region (AGS), a whole district, a
+    municipality outside the region (AGS), or a Land outside (Land key)."""
 
-    kind: str  # municipality | district | outside
-    key: str  # AGS, district id or outside name
-    via: str  # name | alias | locality | postcode | district
+    kind: str  # municipality | district | outside | land
+    key: str  # AGS, district id, or Land key
+    via: str  # name | alias | short | locality | postcode | district
+
+    @property
+    def inside(self) -> bool:
+        return self.kind in ("municipality", "district")
+
+
+LOCALITY_POPULATION = 1000
+"""Assumed size of an Ortsteil, whose population the gazetteer does not give."""
+DISTRICT_POPULATION = 150_000
 
 
 class TopicIndex:
@@ -91,17 +102,23 @@ class TopicIndex:
 
 
 class PlaceIndex:
-    """Every name, alias, locality and postcode, in and outside the region."""
+    """Every name, alias, locality and postcode of the region, and every municipality of Germany."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
         self.names: dict[str, tuple[PlaceRef, ...]] = {}
         self.postcodes: dict[str, tuple[PlaceRef, ...]] = {}
+        self.spelling: dict[str, str] = {}
+        """A folded name → the name in lower case as written (wordfreq knows "lügde", not "luegde")."""
+        self.outside = {p.key: p for p in kb.outside}
         shared: dict[PlaceRef, PlaceRef] = {}
 
         def add(name: str, ref: PlaceRef, table: dict[str, tuple[PlaceRef, ...]] | None = None
                 ) -> None:
             table = self.names if table is None else table
             key = sys.intern(fold(name)) if table is self.names else name
+            if table is self.names:
+                self.spelling.setdefault(key, name.lower())
             ref = shared.setdefault(ref, ref)  # one object per (town, kind of name)
             refs = table.get(key, ())
             if key and ref not in refs:
@@ -119,11 +136,49 @@ class PlaceIndex:
             for alias in (d.name, *d.aliases):
                 if fold(alias) not in self.names:  # a town's own name wins over "Kreis X" short forms
                     add(alias, PlaceRef("district", d.id, "district"))
+        region_lands = {kb.lands[d.land]["de"] for d in kb.districts.values() if d.land in kb.lands}
         for place in kb.outside:
-            if fold(place.name) not in self.names:
-                add(place.name, PlaceRef("outside", place.name, "name"))
+            if place.is_land:
+                if place.name in region_lands:
+                    continue  # "Niedersachsen" does not tell which town: no place, not outside
+                kind = "land"
+            else:
+                kind = "outside"
+            add(place.name, PlaceRef(kind, place.key, "name"))
+            for short in place.short_names:
+                add(short, PlaceRef(kind, place.key, "short"))
             for code in place.postcodes:
                 if code not in self.postcodes:
-                    add(code, PlaceRef("outside", place.name, "postcode"), self.postcodes)
+                    add(code, PlaceRef("outside", place.key, "postcode"), self.postcodes)
         self.max_tokens = max((len(k.split()) for k in self.names), default=1)
         self.vocabulary = FuzzyVocabulary(k for k in self.names if len(k) >= 5)
+        self._ordinary: dict[tuple[str, PlaceRef], bool] = {}
+
+    def population(self, ref: PlaceRef) -> int:
+        if ref.kind == "municipality":
+            if ref.via == "locality":
+                return LOCALITY_POPULATION
+            return self.kb.municipalities[ref.key].population or LOCALITY_POPULATION
+        if ref.kind == "outside":
+            return self.outside[ref.key].population
+        return DISTRICT_POPULATION if ref.kind == "district" else 10 * DISTRICT_POPULATION
+
+    def is_ordinary(self, key: str, ref: PlaceRef) -> bool:
+        """Whether this name, read as this place, is mostly an ordinary word ("Lage", "Halle")."""
+        found = self._ordinary.get((key, ref))
+        if found is None:
+            if " " in key:
+                found = False
+            else:
+                found = (key in self.kb.language.common_words
+                         or is_ordinary_word(self.spelling.get(key, key), self.population(ref)))
+            self._ordinary[(key, ref)] = found
+        return found
+
+    def name_of(self, ref: PlaceRef) -> str:
+        """The place's name as a person reads it."""
+        if ref.kind == "municipality":
+            return self.kb.municipalities[ref.key].name
+        if ref.kind == "district":
+            return self.kb.districts[ref.key].name
+        return self.outside[ref.key].name

@@ -50,6 +50,8 @@ class Municipality:
     localities: tuple[str, ...]
     coordinates: tuple[float, float] | None = None
     """Approximate centre (lat, lon): enough to find the town nearest to a shared location."""
+    population: int = 0
+    """Residents (Destatis): of two places with one name, the likelier is the larger."""
 
     @property
     def authority(self) -> str:
@@ -59,11 +61,24 @@ class Municipality:
         return f"{'Stadt' if self.type == 'stadt' else 'Gemeinde'} {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutsidePlace:
+    """A municipality outside the ten districts (from the gazetteer), or a whole Land."""
+
+    key: str
+    """AGS of a municipality, or the two-digit Land key of a Land."""
     name: str
-    note: str
+    district: str
+    """The district's name ("Landkreis Verden"), empty for a Land."""
+    land: str
+    population: int = 0
     postcodes: tuple[str, ...] = ()
+    short_names: tuple[str, ...] = ()
+    """Names people use besides the official one ("Frankfurt" for Frankfurt am Main)."""
+
+    @property
+    def is_land(self) -> bool:
+        return len(self.key) == 2
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,9 @@ class Language:
     place_prepositions: frozenset[str]
     common_words: frozenset[str]
     not_money: frozenset[str]
+    place_cues: frozenset[str]
+    determiners: frozenset[str]
+    qualifiers: frozenset[str]
 
 
 @dataclass
@@ -255,7 +273,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         raise KnowledgeError([Problem(str(root), 1, "knowledge", "directory not found")])
     lands, districts = _read_districts(reader, root / "districts.yaml")
     municipalities, ambiguous = _read_places(reader, root / "places", districts)
-    outside = _read_outside(reader, root / "places" / "outside.yaml")
+    outside = _read_outside(reader, root / "places" / "germany.yaml", districts)
     office_kinds = _read_offices(reader, root / "offices", districts, municipalities)
     topics = _read_topics(reader, root / "topics", office_kinds)
     language = _read_language(reader, root / "language.yaml")
@@ -307,7 +325,7 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
     declared: list[tuple[Path, int, str, list[str]]] = []
     seen_files = set()
     for path in sorted(folder.glob("*.yaml")):
-        if path.name == "outside.yaml":
+        if path.name == "germany.yaml":
             continue
         data = reader.mapping(path, reader.load(path), "file")
         if data is None:
@@ -351,12 +369,13 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
                 reader.error(path, item.line_of("type"), f"{where}.type",
                              f"'{mtype}' must be stadt or gemeinde")
             coordinates = _coordinates(reader, path, item, where)
+            population = reader.get(path, item, "population", int, where, required=False) or 0
             if ags and name and did:
                 municipalities[ags] = Municipality(
                     ags, name, did, mtype,
                     reader.get(path, item, "samtgemeinde", str, where, required=False),
                     postcodes, reader.strings(path, item, "aliases", where),
-                    reader.strings(path, item, "localities", where), coordinates,
+                    reader.strings(path, item, "localities", where), coordinates, population,
                 )
     for did in districts:
         if did not in seen_files and not reader.unreadable:
@@ -383,22 +402,77 @@ def _coordinates(reader: _Reader, path: Path, item: LineDict, where: str
     return None
 
 
-def _read_outside(reader: _Reader, path: Path) -> list[OutsidePlace]:
+def _read_outside(reader: _Reader, path: Path, districts: dict[str, District]
+                  ) -> list[OutsidePlace]:
+    """The gazetteer of Germany outside the region: Länder, and one line per municipality."""
     if not path.exists():
+        reader.error(path, 1, "file", "missing: run `python -m bot.kbimport` (see knowledge/README.md)")
         return []
     data = reader.mapping(path, reader.load(path), "file")
     if data is None:
         return []
-    out = []
-    for i, item in enumerate(reader.get(path, data, "places", list, "") or []):
-        item = reader.mapping(path, item, f"places[{i}]", data.line_of("places"))
+    reader.get(path, data, "source", str, "")
+    region_keys = {d.key for d in districts.values()}
+    out: list[OutsidePlace] = []
+    land_names: dict[str, str] = {}
+    lands = reader.get(path, data, "lands", dict, "") or {}
+    for key, item in lands.items():
+        item = reader.mapping(path, item, f"lands.{key}", lands.line_of(key))
+        name = item and reader.get(path, item, "name", str, f"lands.{key}")
+        if name:
+            land_names[str(key)] = name
+            out.append(OutsidePlace(str(key), name, "", name,
+                                    short_names=reader.strings(path, item, "aliases", f"lands.{key}")))
+    seen: set[str] = set()
+    for i, item in enumerate(reader.get(path, data, "districts", list, "") or []):
+        where = f"districts[{i}]"
+        item = reader.mapping(path, item, where, data.line_of("districts"))
         if item is None:
             continue
-        name = reader.get(path, item, "name", str, f"places[{i}]")
-        if name:
-            out.append(OutsidePlace(name, str(item.get("note") or ""),
-                                    reader.strings(path, item, "postcodes", f"places[{i}]")))
+        key = str(reader.get(path, item, "key", str, where, default=""))
+        dname = reader.get(path, item, "name", str, where, default="")
+        if key in region_keys:
+            reader.error(path, item.line_of("key"), f"{where}.key",
+                         f"district {key} is in the region: its places belong in places/<district>.yaml")
+        block = reader.get(path, item, "municipalities", str, where) or ""
+        first = item.line_of("municipalities") + 1  # a literal block starts on the next line
+        for n, line in enumerate(block.splitlines()):
+            if line.strip():
+                place = _gazetteer_line(reader, path, first + n, f"{where}.municipalities", line,
+                                        key, dname, land_names)
+                if place and place.key in seen:
+                    reader.error(path, first + n, f"{where}.municipalities", f"duplicate AGS {place.key}")
+                elif place:
+                    seen.add(place.key)
+                    out.append(place)
     return out
+
+
+def _gazetteer_line(reader: _Reader, path: Path, line: int, where: str, text: str, district_key: str,
+                    district: str, lands: dict[str, str]) -> OutsidePlace | None:
+    """`AGS; name; population; postcodes; short names` → a place, or a problem naming the line."""
+    fields = [f.strip() for f in text.split(";")]
+    if len(fields) < 3:
+        reader.error(path, line, where, f"'{text.strip()}': needs AGS; name; population; postcodes")
+        return None
+    ags, name, population = fields[:3]
+    codes = tuple(fields[3].split()) if len(fields) > 3 else ()
+    shorts = tuple(s.strip() for s in fields[4].split(",") if s.strip()) if len(fields) > 4 else ()
+    problem = None
+    if not _AGS.match(ags) or not ags.startswith(district_key):
+        problem = f"AGS '{ags}' is not 8 digits in district key {district_key}"
+    elif not name:
+        problem = "name is empty"
+    elif not population.isdecimal():
+        problem = f"population '{population}' is not a number"
+    elif any(not _PLZ.match(c) for c in codes):
+        problem = f"postcodes '{fields[3]}' are not 5-digit postcodes"
+    elif ags[:2] not in lands:
+        problem = f"AGS '{ags}' lies in no Land listed under lands:"
+    if problem:
+        reader.error(path, line, where, problem)
+        return None
+    return OutsidePlace(ags, name, district, lands[ags[:2]], int(population), codes, shorts)
 
 
 def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
@@ -550,6 +624,9 @@ def _read_language(reader: _Reader, path: Path) -> Language:
         place_prepositions=words("place_prepositions"),
         common_words=words("common_words"),
         not_money=words("not_postcode_after"),
+        place_cues=words("place_cues"),
+        determiners=words("determiners"),
+        qualifiers=words("qualifiers"),
     )
 
 

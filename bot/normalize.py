@@ -50,6 +50,8 @@ class Token:
     capitalised: bool
     clause: int
     """Number of the clause the token lies in (clauses end at . , ; : ! ? ( ) – —)."""
+    lower: str = ""
+    """The word in lower case as written, umlauts kept: what a word-frequency lexicon knows."""
 
 
 _RAW_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()\-–—/]", re.UNICODE)
@@ -64,6 +66,8 @@ def tokenize(text: str) -> list[Token]:
         if raw in _CLAUSE_BREAK:
             clause += 1
             continue
-        for part in _fold_clean(raw).split():
-            tokens.append(Token(part, len(tokens), raw[:1].isupper(), clause))
+        parts = _fold_clean(raw).split()
+        for part in parts:
+            lower = raw.lower() if len(parts) == 1 else part
+            tokens.append(Token(part, len(tokens), raw[:1].isupper(), clause, lower))
     return tokens

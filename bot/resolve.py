@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bot.index import PlaceIndex, PlaceRef
 from bot.knowledge import District, KnowledgeBase, Municipality, Office, OfficeKind, Topic
+from bot.normalize import fold
 from bot.understand import Mention, Understanding
 
 # Which other roles may stand in when the deciding role is not named (a well is usually on one's
@@ -27,13 +29,19 @@ class Resolution:
     district: District | None = None
     office: Office | None = None
     outside: str | None = None
+    """The place outside the region as a person reads it."""
+    outside_land: str | None = None
+    """Its Land, when known ("Schleswig-Holstein")."""
     confidence: float = 0.0
     lands: set[str] = field(default_factory=set)
     """Länder of every place in the question: more than one means a cross-border case."""
     districts: set[str] = field(default_factory=set)
     """Districts of every place in the question (for the hurdle log's district pairs)."""
-    choices: list[Municipality] = field(default_factory=list)
-    """When a name or postcode fits several towns that differ in office: the ones to choose from."""
+    choices: list[str] = field(default_factory=list)
+    """When a name or postcode fits several places that differ in office: the ones to choose from,
+    the region's first, each as a person can type it back ("Gehrden (Region Hannover)")."""
+    other_places: list[str] = field(default_factory=list)
+    """Other places of the deciding place's name, offered besides the answer."""
 
 
 def offices_for(kind: OfficeKind, m: Municipality) -> list[Office]:
@@ -56,8 +64,9 @@ def render_office(office: Office, m: Municipality) -> Office:
 
 
 class Resolver:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, places: PlaceIndex) -> None:
         self.kb = kb
+        self.places = places
         self.by_district: dict[str, list[Municipality]] = {}
         for m in kb.municipalities.values():
             self.by_district.setdefault(m.district, []).append(m)
@@ -70,6 +79,22 @@ class Resolver:
             elif ref.kind == "district":
                 towns.update((m.ags, m) for m in self.by_district.get(ref.key, []))
         return list(towns.values())
+
+    def label(self, ref: PlaceRef, key: str = "") -> str:
+        """A place as a person reads it and can type it back: name and where it lies."""
+        if ref.kind == "municipality":
+            town = self.kb.municipalities[ref.key]
+            district = self.kb.districts[town.district].name
+            if ref.via == "locality":
+                name = next((x for x in town.localities if fold(x) == key), key)
+                return f"{name} ({town.name}, {district})"
+            return f"{town.name} ({district})"
+        if ref.kind == "district":
+            return self.kb.districts[ref.key].name
+        if ref.kind == "outside" and ref.key in self.places.outside:
+            place = self.places.outside[ref.key]
+            return f"{place.name} ({place.district}, {place.land})"
+        return self.places.name_of(ref) if ref.key else ""
 
     def districts_of(self, mentions: list[Mention]) -> set[str]:
         return {t.district for m in mentions for t in self.towns_of(m)}
@@ -106,10 +131,19 @@ class Resolver:
         if not mentions:
             return res
         res.role = topic.role
-        outside = [m for m in mentions if all(r.kind == "outside" for r in m.refs)]
+        outside = [m for m in mentions if not any(r.inside for r in m.refs)]
         inside = [m for m in mentions if m not in outside]
         if outside and not inside:
-            res.reason, res.needs, res.outside = "outside_region", None, outside[0].text
+            ref = outside[0].refs[0]
+            res.reason, res.needs = "outside_region", None
+            place = self.places.outside.get(ref.key)
+            res.outside = place.name if place else outside[0].text
+            res.outside_land = place.land if place and not place.is_land else None
+            return res
+        mixed = [m for m in inside if not all(r.inside for r in m.refs)]
+        if mixed:
+            # A name of the region and of a place outside ("Halle"): ask, the region's first.
+            res.choices = [self.label(r, mixed[0].text) for r in mixed[0].refs][:MAX_CHOICES]
             return res
         towns: dict[str, Municipality] = {}
         for m in inside:
@@ -126,7 +160,8 @@ class Resolver:
             # A name that fits a few towns is offered as a choice; a whole district is not.
             named = all(r.kind == "municipality" for m in inside for r in m.refs)
             if named and len(towns) <= MAX_CHOICES:
-                res.choices = sorted(towns.values(), key=lambda t: t.name)
+                res.choices = sorted(f"{t.name} ({self.kb.districts[t.district].name})"
+                                     for t in towns.values())
             return res
         office = next(iter(offered.values()))
         certainty = min(
@@ -135,6 +170,7 @@ class Resolver:
         res.reason, res.needs, res.office = "answered", None, office
         res.district = self.kb.districts[deciding_districts.pop()]
         res.municipality = next(iter(towns.values())) if len(towns) == 1 else None
+        res.other_places = [self.label(r, m.text) for m in inside for r in m.others][:MAX_CHOICES]
         penalty = IMPLICIT_ROLE_PENALTY if implied else 0.0
         res.confidence = round(max(0.0, min(1.0, topic_score * certainty - penalty)), 3)
         return res

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.index import MIN_COMPOUND_PART, PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, Language
+from bot.lexicon import is_real_word
 from bot.normalize import Token, tokenize
 
 TOPIC_MIN_SCORE = 0.6
@@ -20,6 +21,16 @@ MOVE_SIMILARITY = 0.8
 LOOKBACK = 6
 """How many words before a place are searched for the word that gives it a role."""
 LOOKAHEAD = 4
+
+LOWERCASE_CONTEXT = 0.75
+"""Share of lower-case words from which a capital letter is a deliberate cue ("wohne in Lage")."""
+DOMINANCE = 2.0
+"""A town of the region this many times larger than every other place of its name is meant by it;
+the others are offered as alternatives. Below that, the bot asks back."""
+REGION_PRIOR = 3.0
+"""People asking this bot live in the region: a place there counts this many times its size."""
+SHORT_NAME_WEIGHT = 0.1
+"""A short form ("Halle" for Halle (Saale)) is weaker evidence of a town than its own name."""
 
 _POSTCODE = re.compile(r"^\d{5}$")
 
@@ -35,11 +46,14 @@ class Mention:
     edits: int = 0
     role: str | None = None
     direction: str | None = None  # "from" | "to" in "von A nach B"
+    others: list[PlaceRef] = field(default_factory=list)
+    """Other places of the same name, not chosen but offered as a one-tap alternative."""
 
     def to_json(self) -> dict:
         return {"text": self.text, "role": self.role, "direction": self.direction,
                 "edits": self.edits,
-                "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs]}
+                "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs],
+                "others": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.others]}
 
 
 @dataclass
@@ -84,13 +98,14 @@ class Understander:
                             | self.small_talk_words | self.cue_words)
 
     # -- whole message --------------------------------------------------------------------------
-    def understand(self, text: str) -> Understanding:
+    def understand(self, text: str, expecting_place: bool = False) -> Understanding:
+        """Read one message; `expecting_place`: it answers our question for a place."""
         tokens = tokenize(text)
         words = [t.text for t in tokens]
         lang = self.detect_language(words, text)
         if not any(len(t.text) > 1 or t.text.isdigit() for t in tokens):
             return Understanding(text, lang, "empty")
-        mentions = self.find_places(tokens)
+        mentions = self.find_places(tokens, expecting_place)
         in_place = {i for m in mentions for i in range(m.start, m.end)}
         rest = [t for t in tokens if t.index not in in_place]
         joined = " ".join(words)
@@ -227,50 +242,69 @@ class Understander:
                 if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
 
     # -- places ---------------------------------------------------------------------------------
-    def find_places(self, tokens: list[Token]) -> list[Mention]:
+    def find_places(self, tokens: list[Token], expecting: bool = False) -> list[Mention]:
+        """Every place the message names, each backed by evidence; `expecting`: we asked for one."""
+        words = [t for t in tokens if t.text.isalpha()]
+        lower = sum(not t.capitalised for t in words[1:])
+        # Capitals carry information only where the writer otherwise writes in lower case.
+        lowercase_context = len(words) > 3 and lower >= LOWERCASE_CONTEXT * (len(words) - 1)
         mentions: list[Mention] = []
         i = 0
         while i < len(tokens):
-            found = self._place_at(tokens, i)
+            found = self._place_at(tokens, i, expecting, lowercase_context)
             if found:
                 mentions.append(found)
                 i = found.end
             else:
                 i += 1
+        mentions = self._apply_qualifiers(tokens, mentions)
+        for m in mentions:
+            self._choose(m)
         self._assign_roles(tokens, mentions)
         return mentions
 
-    def _place_at(self, tokens: list[Token], i: int) -> Mention | None:
+    def _place_at(self, tokens: list[Token], i: int, expecting: bool, lowercase_context: bool
+                  ) -> Mention | None:
         idx = self.places
         word = tokens[i].text
         after = tokens[i + 1].text if i + 1 < len(tokens) else ""
         if _POSTCODE.match(word):
             if after in self.lang.not_money:
                 return None
-            refs = idx.postcodes.get(word) or [PlaceRef("outside", word, "postcode")]
+            refs = idx.postcodes.get(word) or [PlaceRef("outside", "", "postcode")]
             return Mention(i, i + 1, word, list(refs))
         for n in range(min(idx.max_tokens, len(tokens) - i), 0, -1):
             key = " ".join(t.text for t in tokens[i:i + n])
             refs = idx.names.get(key)
-            if refs and self._plausible(tokens, i, n, key):
-                return Mention(i, i + n, key, list(refs))
-        if word in self.known_words:
+            if not refs:
+                continue
+            if n == 1 and any(idx.is_ordinary(key, r) for r in refs):
+                # "Lage", "Halle", "Wenden": a place only with a cue, else just the word.
+                if self._has_cue(tokens, i, n, expecting, lowercase_context):
+                    return Mention(i, i + n, key, list(refs))
+                refs = tuple(r for r in refs if not idx.is_ordinary(key, r))
+                if not refs or self._after_determiner(tokens, i):
+                    continue
+            return Mention(i, i + n, key, list(refs))
+        if word in self.known_words or is_real_word(tokens[i].lower):
             return None
         # German place adjectives and genitives: "Hamelner", "Mindener", "Hamelns"
         for suffix in ("er", "s"):
             stem = word[: -len(suffix)]
-            if word.endswith(suffix) and stem in idx.names:
-                return Mention(i, i + 1, word, list(idx.names[stem]))
+            refs = idx.names.get(stem) if word.endswith(suffix) else None
+            if refs and not any(idx.is_ordinary(stem, r) for r in refs):
+                return Mention(i, i + 1, word, list(refs))
         # Typos: where a place is expected ("in Hamlen", "Holzmindn") more edits are tolerated than
         # for a lowercase word in passing, and a word as near to a topic word is not a place.
-        expected = tokens[i].capitalised or self._after_preposition(tokens, i)
+        expected = self._has_cue(tokens, i, 1, expecting, lowercase_context) or (
+            tokens[i].capitalised and not self._after_determiner(tokens, i))
         for n in (3, 2, 1):
             if i + n > len(tokens):
                 continue
-            words = [t.text for t in tokens[i:i + n]]
-            if any(w in self.known_words for w in words):
+            span = tokens[i:i + n]
+            if any(t.text in self.known_words or is_real_word(t.lower) for t in span[1:]):
                 continue
-            joined = " ".join(words)
+            joined = " ".join(t.text for t in span)
             hit = idx.vocabulary.lookup(joined)
             if not hit or hit[1] == 0:
                 continue
@@ -280,28 +314,84 @@ class Understander:
             topic_hit = self.topics.vocabulary.lookup(joined) if n == 1 else None
             if topic_hit and topic_hit[1] <= edits:
                 continue
-            return Mention(i, i + n, joined, self._prefer(names), edits=edits)
+            refs = [r for name in names for r in idx.names[name]
+                    if not (len(name.split()) == 1 and idx.is_ordinary(name, r))]
+            if refs:
+                return Mention(i, i + n, joined, refs, edits=edits)
         return None
 
-    def _prefer(self, names: tuple[str, ...]) -> list[PlaceRef]:
-        """Of equally near names, prefer places in the region, and towns over their localities."""
-        refs = [r for name in names for r in self.places.names[name]]
-
-        def rank(ref: PlaceRef) -> tuple[bool, bool]:
-            return ref.kind == "outside", ref.via not in ("name", "alias")
-
-        best = min(map(rank, refs))
-        return [r for r in refs if rank(r) == best]
-
-    def _plausible(self, tokens: list[Token], i: int, n: int, key: str) -> bool:
-        """Names that are also ordinary words count only as 'in Lage', capitalised."""
-        if n > 1 or key not in self.lang.common_words and key not in self.topics.stopwords:
+    def _has_cue(self, tokens: list[Token], i: int, n: int, expecting: bool,
+                 lowercase_context: bool) -> bool:
+        """Evidence that tokens[i:i+n] name a place rather than being ordinary words."""
+        if expecting or (i and tokens[i - 1].text in self.lang.place_cues):
             return True
-        return tokens[i].capitalised and self._after_preposition(tokens, i)
+        if (i and _POSTCODE.match(tokens[i - 1].text)) or (
+                i + n < len(tokens) and _POSTCODE.match(tokens[i + n].text)):
+            return True
+        return bool(i) and lowercase_context and tokens[i].capitalised
 
-    def _after_preposition(self, tokens: list[Token], i: int) -> bool:
-        """'in', 'aus', 'nach' … right before token i: a place is expected there."""
-        return i > 0 and tokens[i - 1].text in self.lang.place_prepositions
+    def _after_determiner(self, tokens: list[Token], i: int) -> bool:
+        """'die Halle', 'der Lage': a noun, not a town (towns take no article)."""
+        return i > 0 and tokens[i - 1].text in self.lang.determiners
+
+    def _apply_qualifiers(self, tokens: list[Token], mentions: list[Mention]) -> list[Mention]:
+        """'Holzhausen bei Bad Pyrmont', 'Gehrden (Region Hannover)': the second place narrows
+        the first to the towns that lie in it, and is no place of its own."""
+        kept: list[Mention] = []
+        for m in mentions:
+            prev = kept[-1] if kept else None
+            if prev is not None and len(prev.refs) > 1 and m.start - prev.end <= 1 and (
+                    m.start == prev.end or tokens[prev.end].text in self.lang.qualifiers):
+                narrowed = [r for r in prev.refs if self._lies_in(r, m.refs)]
+                if narrowed:
+                    prev.refs = narrowed
+                    prev.end = m.end
+                    continue
+            kept.append(m)
+        return kept
+
+    def _lies_in(self, ref: PlaceRef, area: list[PlaceRef]) -> bool:
+        kb = self.places.kb
+        for a in area:
+            if ref == a:
+                return False  # the same town twice is no qualifier
+            if ref.kind == "municipality":
+                town = kb.municipalities[ref.key]
+                if (a.kind == "municipality" and a.key == ref.key) or (
+                        a.kind == "district" and a.key == town.district):
+                    return True
+                if a.kind == "municipality" and a.via != "postcode":
+                    # "Holzhausen bei Bad Pyrmont": the locality of that town, or a town near it
+                    other = kb.municipalities[a.key]
+                    if other.district == town.district and ref.via == "locality":
+                        return True
+            elif ref.kind == "outside" and a.kind in ("outside", "land"):
+                if a.kind == "land" and a.key == ref.key[:2]:
+                    return True
+                if a.kind == "outside" and a.key[:5] == ref.key[:5] and a.key != ref.key:
+                    return True
+        return False
+
+    def _choose(self, m: Mention) -> None:
+        """Of the places a name may mean, keep the likely one when it clearly dominates
+        (a town of the region over a hamlet of the same name); keep the others as alternatives."""
+        if len(m.refs) < 2:
+            return
+        idx = self.places
+        weight = {r: idx.population(r) * (SHORT_NAME_WEIGHT if r.via == "short" else 1.0)
+                  * (REGION_PRIOR if r.inside else 1.0) for r in m.refs}
+        # One town may stand behind several refs (name and locality): weigh each town once.
+        by_town: dict[tuple[str, str], float] = {}
+        for r, w in weight.items():
+            by_town[(r.kind, r.key)] = max(w, by_town.get((r.kind, r.key), 0.0))
+        ranked = sorted(by_town.items(), key=lambda kv: -kv[1])
+        (best_kind, best_key), best = ranked[0]
+        if best_kind == "municipality" and best >= DOMINANCE * ranked[1][1]:
+            m.others = [r for r in m.refs if (r.kind, r.key) != (best_kind, best_key)
+                        and r.via in ("name", "alias", "short", "locality")]
+            m.refs = [r for r in m.refs if (r.kind, r.key) == (best_kind, best_key)]
+        else:  # the region first, then by size
+            m.refs.sort(key=lambda r: (not r.inside, -weight[r]))
 
     # -- roles ----------------------------------------------------------------------------------
     def _assign_roles(self, tokens: list[Token], mentions: list[Mention]) -> None:
