@@ -99,22 +99,35 @@ def run_ask(args: argparse.Namespace) -> int:
 
 # -- eval ----------------------------------------------------------------------------------------
 def _setup_eval(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="labelled questions, JSON lines (see eval/README.md)")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="labelled questions, JSON lines (see eval/README.md); each is reported apart")
+    p.add_argument("--outside-towns", action="store_true",
+                   help="also ask from every German town of 10,000+ outside the region")
     p.add_argument("--show-errors", action="store_true", help="list every wrong answer")
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from bot.evaluate import evaluate, load_cases, print_report
+    from bot.evaluate import evaluate, load_cases, outside_town_cases, print_report
 
     engine = load_engine(args)
+    sets = []
     try:
-        cases = load_cases(Path(args.file))
+        sets = [(name, load_cases(Path(name))) for name in args.files]
     except (OSError, ValueError) as exc:
         print(f"weserbot eval: {exc}", file=sys.stderr)
         return 2
-    report = evaluate(engine, cases)
-    print_report(report, show_errors=args.show_errors)
-    return 0 if report.passed else 1
+    if args.outside_towns:
+        sets.append(("towns of 10,000+ outside the region", outside_town_cases(engine)))
+    passed = True
+    for name, cases in sets:
+        if len(sets) > 1:
+            print(f"\n== {name}")
+        report = evaluate(engine, cases)
+        print_report(report, show_errors=args.show_errors)
+        passed = passed and report.passed
+    if len(sets) > 1:
+        print(f"\nall sets: {'PASS' if passed else 'FAIL'}")
+    return 0 if passed else 1
 
 
 register("check", "validate the knowledge base", lambda p: None, run_check)

@@ -152,7 +152,7 @@ class PlaceIndex:
                     add(code, PlaceRef("outside", place.key, "postcode"), self.postcodes)
         self.max_tokens = max((len(k.split()) for k in self.names), default=1)
         self.vocabulary = FuzzyVocabulary(k for k in self.names if len(k) >= 5)
-        self._ordinary: dict[tuple[str, PlaceRef], bool] = {}
+        self._ordinary: dict[tuple[str, PlaceRef, str], bool] = {}
 
     def population(self, ref: PlaceRef) -> int:
         if ref.kind == "municipality":
@@ -163,16 +163,16 @@ class PlaceIndex:
             return self.outside[ref.key].population
         return DISTRICT_POPULATION if ref.kind == "district" else 10 * DISTRICT_POPULATION
 
-    def is_ordinary(self, key: str, ref: PlaceRef) -> bool:
-        """Whether this name, read as this place, is mostly an ordinary word ("Lage", "Halle")."""
-        found = self._ordinary.get((key, ref))
+    def is_ordinary(self, key: str, ref: PlaceRef, lang: str) -> bool:
+        """Whether this name, read as this place, is mostly an ordinary word of `lang` ("Lage")."""
+        found = self._ordinary.get((key, ref, lang))
         if found is None:
             if " " in key:
                 found = False
             else:
-                found = (key in self.kb.language.common_words
-                         or is_ordinary_word(self.spelling.get(key, key), self.population(ref)))
-            self._ordinary[(key, ref)] = found
+                found = key in self.kb.language.common_words or is_ordinary_word(
+                    self.spelling.get(key, key), self.population(ref), lang)
+            self._ordinary[(key, ref, lang)] = found
         return found
 
     def name_of(self, ref: PlaceRef) -> str:

@@ -23,11 +23,11 @@ ordinary word too ("Lage", "Enger", "Wenden", "Halle"): such names need a cue to
 
 
 @lru_cache(maxsize=65536)
-def zipf(word: str) -> float:
-    """The word's frequency on the Zipf scale, the higher of German and English (0 if unknown)."""
+def zipf(word: str, lang: str | None = None) -> float:
+    """The word's frequency on the Zipf scale in `lang`, or the higher of German and English."""
     from wordfreq import zipf_frequency  # lazy: loading the tables costs ~0.5 s
 
-    return max(zipf_frequency(word, lang) for lang in LANGUAGES)
+    return max(zipf_frequency(word, x) for x in ((lang,) if lang else LANGUAGES))
 
 
 def place_zipf(population: int) -> float:
@@ -39,9 +39,10 @@ def place_zipf(population: int) -> float:
     return math.log10(max(population, 1000)) - 1.0
 
 
-def is_ordinary_word(name: str, population: int) -> bool:
-    """True when a place name is mostly used as an ordinary word (it needs a cue to be a place)."""
-    z = zipf(name)
+def is_ordinary_word(name: str, population: int, lang: str) -> bool:
+    """True when a place name is mostly used as an ordinary word of the message's language ("Enger"
+    is a German word, not an English one): then it needs a cue to be a place."""
+    z = zipf(name, lang)
     return z >= ORDINARY_MIN_ZIPF and z > place_zipf(population) + ORDINARY_MARGIN
 
 

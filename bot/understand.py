@@ -22,7 +22,7 @@ LOOKBACK = 6
 """How many words before a place are searched for the word that gives it a role."""
 LOOKAHEAD = 4
 
-LOWERCASE_CONTEXT = 0.75
+LOWERCASE_CONTEXT = 0.9
 """Share of lower-case words from which a capital letter is a deliberate cue ("wohne in Lage")."""
 DOMINANCE = 2.0
 """A town of the region this many times larger than every other place of its name is meant by it;
@@ -105,7 +105,7 @@ class Understander:
         lang = self.detect_language(words, text)
         if not any(len(t.text) > 1 or t.text.isdigit() for t in tokens):
             return Understanding(text, lang, "empty")
-        mentions = self.find_places(tokens, expecting_place)
+        mentions = self.find_places(tokens, lang, expecting_place)
         in_place = {i for m in mentions for i in range(m.start, m.end)}
         rest = [t for t in tokens if t.index not in in_place]
         joined = " ".join(words)
@@ -242,7 +242,8 @@ class Understander:
                 if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
 
     # -- places ---------------------------------------------------------------------------------
-    def find_places(self, tokens: list[Token], expecting: bool = False) -> list[Mention]:
+    def find_places(self, tokens: list[Token], lang: str = "de", expecting: bool = False
+                    ) -> list[Mention]:
         """Every place the message names, each backed by evidence; `expecting`: we asked for one."""
         words = [t for t in tokens if t.text.isalpha()]
         lower = sum(not t.capitalised for t in words[1:])
@@ -251,7 +252,7 @@ class Understander:
         mentions: list[Mention] = []
         i = 0
         while i < len(tokens):
-            found = self._place_at(tokens, i, expecting, lowercase_context)
+            found = self._place_at(tokens, i, lang, expecting, lowercase_context)
             if found:
                 mentions.append(found)
                 i = found.end
@@ -263,8 +264,8 @@ class Understander:
         self._assign_roles(tokens, mentions)
         return mentions
 
-    def _place_at(self, tokens: list[Token], i: int, expecting: bool, lowercase_context: bool
-                  ) -> Mention | None:
+    def _place_at(self, tokens: list[Token], i: int, lang: str, expecting: bool,
+                  lowercase_context: bool) -> Mention | None:
         idx = self.places
         word = tokens[i].text
         after = tokens[i + 1].text if i + 1 < len(tokens) else ""
@@ -278,12 +279,14 @@ class Understander:
             refs = idx.names.get(key)
             if not refs:
                 continue
-            if n == 1 and any(idx.is_ordinary(key, r) for r in refs):
+            if n == 1 and any(idx.is_ordinary(key, r, lang) for r in refs):
                 # "Lage", "Halle", "Wenden": a place only with a cue, else just the word.
+                if self._after_determiner(tokens, i):
+                    continue
                 if self._has_cue(tokens, i, n, expecting, lowercase_context):
                     return Mention(i, i + n, key, list(refs))
-                refs = tuple(r for r in refs if not idx.is_ordinary(key, r))
-                if not refs or self._after_determiner(tokens, i):
+                refs = tuple(r for r in refs if not idx.is_ordinary(key, r, lang))
+                if not refs:
                     continue
             return Mention(i, i + n, key, list(refs))
         if word in self.known_words or is_real_word(tokens[i].lower):
@@ -292,7 +295,7 @@ class Understander:
         for suffix in ("er", "s"):
             stem = word[: -len(suffix)]
             refs = idx.names.get(stem) if word.endswith(suffix) else None
-            if refs and not any(idx.is_ordinary(stem, r) for r in refs):
+            if refs and not any(idx.is_ordinary(stem, r, lang) for r in refs):
                 return Mention(i, i + 1, word, list(refs))
         # Typos: where a place is expected ("in Hamlen", "Holzmindn") more edits are tolerated than
         # for a lowercase word in passing, and a word as near to a topic word is not a place.
@@ -315,7 +318,7 @@ class Understander:
             if topic_hit and topic_hit[1] <= edits:
                 continue
             refs = [r for name in names for r in idx.names[name]
-                    if not (len(name.split()) == 1 and idx.is_ordinary(name, r))]
+                    if not (len(name.split()) == 1 and idx.is_ordinary(name, r, lang))]
             if refs:
                 return Mention(i, i + n, joined, refs, edits=edits)
         return None
