@@ -88,8 +88,30 @@ class TopicIndex:
                         continue
                     self.keywords[key] = tid
                     topics_of[key].add(tid)
-        n_topics = max(len(kb.topics), 1)
+        # Services without a topic compete like topics: the nearest topic must not win by default.
+        self.uncovered = frozenset(kb.uncovered)
+        for service in kb.uncovered.values():
+            sid = sys.intern(service.id)
+            for lang in LANGS:
+                for phrase in service.phrases[lang]:
+                    tokens = tuple(sys.intern(t) for t in fold(phrase).split() if t not in stop)
+                    if tokens:
+                        self.phrases.add(sid, lang, tokens)
+                        for t in tokens:
+                            topics_of[t].add(sid)
+                    if len(tokens) > 1:  # "Kfz-Steuer" is also written "Kfzsteuer"
+                        joined = "".join(tokens)
+                        if self.keywords.setdefault(joined, sid) == sid:
+                            topics_of[joined].add(sid)
+        self.exclude: dict[str, tuple[tuple[str, ...], ...]] = {
+            topic.id: tuple(ex for lang in LANGS for phrase in topic.exclude.get(lang, ())
+                            if (ex := tuple(fold(phrase).split())))
+            for topic in kb.topics.values() if any(topic.exclude.values())}
+        n_topics = max(len(kb.topics) + len(kb.uncovered), 1)
         self.weight = {t: math.log(1 + n_topics / len(ids)) for t, ids in topics_of.items()}
+        self.topics_of: dict[str, frozenset[str]] = {
+            t: frozenset(ids) for t, ids in topics_of.items()}
+        """Which topics (and uncovered services) use a word: compound parts must share one."""
         del topics_of
         by_token: dict[str, list[int]] = defaultdict(list)
         for i, toks in enumerate(self.phrases.tokens):

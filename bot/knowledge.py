@@ -99,6 +99,20 @@ class Topic:
     links: tuple[Link, ...]
     land_notes: dict[str, dict[str, str]]
     cross_border: dict[str, str]
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Phrases that name something else ("Hundeführerschein" for the driving licence): a message
+    containing one is never given this topic."""
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """A service people ask about that the catalogue has no topic for yet (`uncovered.yaml`).
+
+    A message it fits best is logged as a knowledge gap instead of getting the nearest topic."""
+
+    id: str
+    title: dict[str, str]
+    phrases: dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -163,6 +177,7 @@ class KnowledgeBase:
     topics: dict[str, Topic]
     office_kinds: dict[str, OfficeKind]
     language: Language
+    uncovered: dict[str, Uncovered] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
 
 
@@ -277,8 +292,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     office_kinds = _read_offices(reader, root / "offices", districts, municipalities)
     topics = _read_topics(reader, root / "topics", office_kinds)
     language = _read_language(reader, root / "language.yaml")
+    uncovered = _read_uncovered(reader, root / "uncovered.yaml", topics)
     kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
-                       office_kinds, language)
+                       office_kinds, language, uncovered)
     if not reader.unreadable:
         _check_coverage(reader, root, kb)
         _check_names(reader, root, kb)
@@ -576,9 +592,37 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
             reader.per_lang(path, data, "keywords", "", required=False),
             reader.per_lang(path, data, "bring", "", required=False), tuple(links), notes,
             reader.texts(path, data, "cross_border", "", required=False),
+            reader.per_lang(path, data, "exclude", "", required=False),
         )
     _check_shared_keywords(reader, folder, topics)
     return topics
+
+
+def _read_uncovered(reader: _Reader, path: Path, topics: dict[str, Topic]
+                    ) -> dict[str, Uncovered]:
+    if not path.exists():
+        return {}
+    data = reader.mapping(path, reader.load(path), "file")
+    if data is None:
+        return {}
+    out: dict[str, Uncovered] = {}
+    for i, item in enumerate(reader.get(path, data, "services", list, "") or []):
+        where = f"services[{i}]"
+        item = reader.mapping(path, item, where, data.line_of("services"))
+        if item is None:
+            continue
+        sid = reader.get(path, item, "id", str, where, default="")
+        if sid in topics:
+            reader.error(path, item.line_of("id"), f"{where}.id",
+                         f"'{sid}' is a topic: a covered service is not uncovered")
+        elif sid in out:
+            reader.error(path, item.line_of("id"), f"{where}.id", f"duplicate id '{sid}'")
+        phrases = reader.per_lang(path, item, "phrases", where)
+        if not any(phrases.values()):
+            reader.error(path, item.line, f"{where}.phrases", "needs at least one phrasing")
+        if sid:
+            out[sid] = Uncovered(sid, reader.texts(path, item, "title", where), phrases)
+    return out
 
 
 def _check_shared_keywords(reader: _Reader, folder: Path, topics: dict[str, Topic]) -> None:

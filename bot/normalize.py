@@ -52,6 +52,8 @@ class Token:
     """Number of the clause the token lies in (clauses end at . , ; : ! ? ( ) – —)."""
     lower: str = ""
     """The word in lower case as written, umlauts kept: what a word-frequency lexicon knows."""
+    hyphenated: bool = False
+    """Joined to the word before it by a hyphen: "Kfz-Steuer" is one compound, not two words."""
 
 
 _RAW_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()\-–—/]", re.UNICODE)
@@ -62,12 +64,22 @@ def tokenize(text: str) -> list[Token]:
     """Split a message into folded tokens, keeping capitalisation and clause numbers."""
     tokens: list[Token] = []
     clause = 0
-    for raw in _RAW_TOKEN.findall(clean(text)):
+    hyphen_end = -1
+    for match in _RAW_TOKEN.finditer(clean(text)):
+        raw = match.group()
         if raw in _CLAUSE_BREAK:
             clause += 1
             continue
+        if raw == "-":
+            # A hyphen right after a word joins it to the next one; a dash between spaces does not.
+            start = match.start()
+            glued = start > 0 and not match.string[start - 1].isspace()
+            hyphen_end = match.end() if glued else -1
+            continue
+        joined = match.start() == hyphen_end
         parts = _fold_clean(raw).split()
-        for part in parts:
+        for n, part in enumerate(parts):
             lower = raw.lower() if len(parts) == 1 else part
-            tokens.append(Token(part, len(tokens), raw[:1].isupper(), clause, lower))
+            tokens.append(Token(part, len(tokens), raw[:1].isupper(), clause, lower,
+                                joined and n == 0 and bool(tokens)))
     return tokens

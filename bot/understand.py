@@ -16,6 +16,9 @@ TOPIC_CLOSE = 0.08
 """A runner-up within this distance of the best topic is offered as an alternative."""
 FUZZY_TOKEN_SIMILARITY = 0.85
 COMPOUND_PART_SIMILARITY = 0.9
+STRAY_PART_SIMILARITY = 0.5
+"""Parts of a compound that no topic explains as a whole ("Hunde|führerschein" is neither dog tax
+nor driving licence) count this much: below TOPIC_MIN_SCORE, so they alone never claim a topic."""
 MOVE_SIMILARITY = 0.8
 """A move told in other words counts a little less than the word 'Umzug' itself."""
 LOOKBACK = 6
@@ -71,10 +74,33 @@ class Understanding:
     mentions: list[Mention] = field(default_factory=list)
     moving: bool = False
     administrative: bool = False
+    uncovered: str | None = None
+    """The service without a topic that the message fits best (uncovered.yaml), if any."""
 
     @property
     def topic(self) -> TopicGuess | None:
         return self.topics[0] if self.topics else None
+
+
+def _compounds(tokens: list[Token]) -> list[str]:
+    """The words for topic matching: hyphenated compounds stay one word ("kfz-steuer")."""
+    words: list[str] = []
+    previous = -2
+    for t in tokens:
+        if t.hyphenated and previous == t.index - 1 and words:
+            words[-1] = f"{words[-1]}-{t.text}"
+        else:
+            words.append(t.text)
+        previous = t.index
+    return words
+
+
+def _contains(flat: list[str], present: set[str], phrase: tuple[str, ...]) -> bool:
+    """Whether the message holds the phrase, as written apart or as one compound."""
+    if "".join(phrase) in present:
+        return True
+    n = len(phrase)
+    return any(tuple(flat[i:i + n]) == phrase for i in range(len(flat) - n + 1))
 
 
 def _cue_match(word: str, cues: tuple[str, ...]) -> bool:
@@ -112,10 +138,15 @@ class Understander:
         moving = any(_cue_match(w, self.lang.move_words) for w in words) or any(
             " " in c and c in joined for c in self.lang.move_words)
         # "Ich ziehe nach Detmold" speaks of a move even without the word "Umzug" that phrases use.
-        topics = self.match_topics([t.text for t in rest],
+        topics = self.match_topics(_compounds(rest),
                                    {self.lang.move_concept: MOVE_SIMILARITY} if moving else {})
         u = Understanding(text, lang, "question", topics, mentions, moving)
         u.administrative = self.is_administrative([t.text for t in rest])
+        if topics and topics[0].topic in self.topics.uncovered:
+            # A known service without a topic: a knowledge gap to log, not the nearest topic.
+            u.uncovered, u.topics, u.administrative = topics[0].topic, [], True
+        else:
+            u.topics = [g for g in topics if g.topic not in self.topics.uncovered]
         off_topic = self.is_off_topic(words, joined)
         if topics and not u.administrative and off_topic:
             u.topics = []  # "recommend a good restaurant" is not a licence question
@@ -159,21 +190,49 @@ class Understander:
         return False
 
     # -- topics ---------------------------------------------------------------------------------
-    def expand(self, word: str) -> list[tuple[str, float]]:
-        """Vocabulary words this message word stands for: itself, a typo fix, or compound parts."""
+    def expand(self, word: str) -> list[tuple[str, float, frozenset[str] | None]]:
+        """Vocabulary words this message word stands for, each with its similarity and the topics
+        it may count for (None: any): itself, a typo fix, or compound parts."""
         idx = self.topics
+        if "-" in word:  # written with a hyphen: a compound whose parts are known words
+            joined = word.replace("-", "")
+            if joined in idx.vocabulary:
+                return [(joined, 1.0, None)]
+            parts = [p for part in word.split("-") for p, _, _ in self.expand(part)
+                     if part not in idx.stopwords]
+            unknown = any(not self.expand(part) and len(part) >= MIN_COMPOUND_PART
+                          and part not in self.lang.admin_cues for part in word.split("-"))
+            return [] if not parts else self._compound(parts, stray=unknown)
         if word in idx.vocabulary:
-            return [(word, 1.0)]
+            return [(word, 1.0, None)]
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
             return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
         hit = idx.vocabulary.lookup(word)
-        fuzzy = [(w, FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1)) for w in hit[0]] if hit else []
+        if hit and hit[1] > 1:  # two slips rarely include the first letter: "Park-" ≠ "Fahrerlaubnis"
+            hit = (tuple(w for w in hit[0] if w[0] == word[0]), hit[1])
+            hit = hit if hit[0] else None
+        fuzzy = [(w, FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1), None)
+                 for w in hit[0]] if hit else []
         if hit and hit[1] <= 1:  # one slip of the finger beats splitting into parts
             return fuzzy
         parts = self._split_compound(word)
         if parts:
-            return [(p, COMPOUND_PART_SIMILARITY) for p in parts]
+            split = self._compound(parts)
+            if fuzzy and split[0][1] < COMPOUND_PART_SIMILARITY:
+                return fuzzy  # "schwerbehindertausweis": a typo of one word, not two topics
+            return split
         return fuzzy
+
+    def _compound(self, parts: list[str], stray: bool = False
+                  ) -> list[tuple[str, float, frozenset[str] | None]]:
+        """Parts of one compound count only for the topics that use all of them; generic parts
+        ("Antrag", "Anmeldung") follow the others. Parts no topic shares are stray evidence."""
+        idx = self.topics
+        specific = [p for p in parts if p not in self.lang.admin_cues] or parts
+        common = frozenset.intersection(*(idx.topics_of.get(p, frozenset()) for p in specific))
+        if stray or not common:
+            return [(p, STRAY_PART_SIMILARITY, None) for p in parts]
+        return [(p, COMPOUND_PART_SIMILARITY, common) for p in parts]
 
     def _split_compound(self, word: str) -> list[str]:
         """Split German compounds into known words, longest head first (Elterngeld|antrag)."""
@@ -194,25 +253,42 @@ class Understander:
 
     def match_topics(self, words: list[str], implied: dict[str, float] | None = None
                      ) -> list[TopicGuess]:
-        """Score every topic whose phrases share a word with the message; best first."""
+        """Score every topic (and uncovered service) whose phrases share a word with the message;
+        best first. Topics whose `exclude` phrases the message contains are out."""
         idx = self.topics
         seen: dict[str, float] = {w: s for w, s in (implied or {}).items() if w in idx.weight}
+        only: dict[str, frozenset[str]] = {}
+        """Words that stand only inside a compound, and the topics that compound may mean."""
+        free: set[str] = set(seen)
         for word in words:
-            for vocab_word, similarity in self.expand(word):
+            for vocab_word, similarity, topics in self.expand(word):
                 seen[vocab_word] = max(similarity, seen.get(vocab_word, 0.0))
-        for left, right in zip(words, words[1:], strict=False):
+                if topics is None:
+                    free.add(vocab_word)
+                else:
+                    only[vocab_word] = only.get(vocab_word, frozenset()) | topics
+        flat = [p for w in words for p in w.split("-")]
+        for left, right in zip(flat, flat[1:], strict=False):
             # "Schwerbehinderten Ausweis", "Kita Platz": a compound written apart
             joined = left + right
             if joined in idx.vocabulary:  # keywords are part of the vocabulary
                 seen[joined] = 1.0
+                free.add(joined)
         if not seen:
             return []
+        for w in free:
+            only.pop(w, None)
+
+        def counts(word: str, topic: str) -> bool:
+            allowed = only.get(word)
+            return allowed is None or topic in allowed
+
         # Per topic: (score, evidence). Equal scores go to the phrase that explains more of the
         # message: "Arbeitslosengeld 2" beats "Arbeitslosengeld".
         scores: dict[str, tuple[float, float]] = {}
         for word, similarity in seen.items():
             topic = idx.keywords.get(word)
-            if topic:
+            if topic and counts(word, topic):
                 scores[topic] = max(scores.get(topic, (0.0, 0.0)),
                                     (0.95 * similarity, idx.weight[word] * similarity))
         # A phrase can score at most matched / (0.75 * full_weight). Words whose summed evidence
@@ -230,10 +306,18 @@ class Understander:
         phrases = idx.phrases
         for i in candidates:
             weight, topic = phrases.weight[i], phrases.topic[i]
-            matched = sum(idx.weight[t] * seen[t] for t in phrases.tokens[i] if t in seen)
+            matched = sum(idx.weight[t] * seen[t] for t in phrases.tokens[i]
+                          if t in seen and counts(t, topic))
+            if not matched:
+                continue
             # A phrase of only common words ("antrag stellen") is weak evidence even in full.
             strength = min(1.0, weight / (0.75 * idx.full_weight))
             scores[topic] = max(scores.get(topic, (0.0, 0.0)), (matched / weight * strength, matched))
+        if idx.exclude:
+            present = set(flat) | {w.replace("-", "") for w in words}
+            for topic in [t for t in scores if t in idx.exclude]:
+                if any(_contains(flat, present, ex) for ex in idx.exclude[topic]):
+                    del scores[topic]
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1][0] < TOPIC_MIN_SCORE:
             return []
