@@ -86,6 +86,16 @@ TEXT = {
     },
 }
 
+ROLE_QUESTION_OTHER = {
+    "de": {"residence": "In welchem Ort wohnt die Person, um die es geht (Ort, Ortsteil oder "
+                        "Postleitzahl)?"},
+    "en": {"residence": "Which town does the person concerned live in (town, village or "
+                        "postcode)?"},
+}
+ROLE_WHY_OTHER = {
+    "de": {"residence": "wo die Person wohnt, um die es geht"},
+    "en": {"residence": "where the person concerned lives"},
+}
 ROLE_WHY = {
     "de": {"residence": "wo Sie wohnen", "business_site": "wo der Betrieb seinen Sitz hat",
            "property": "wo das Grundstück liegt", "route_start": "wo der Transport beginnt",
@@ -202,11 +212,13 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
                                                  label=label)
         return answer
     if res.reason == "needs_place":
-        parts = [t["needs_place"].format(topic=title, why=ROLE_WHY[lang][res.needs])]
+        why = (ROLE_WHY_OTHER if res.for_other else ROLE_WHY)[lang].get(res.needs)
+        parts = [t["needs_place"].format(topic=title, why=why or ROLE_WHY[lang][res.needs])]
         if res.choices:
             answer.choices = list(res.choices)
             parts.append(t["choose"].format(towns=", ".join(answer.choices)))
-        parts.append(ROLE_QUESTION[lang][res.needs])
+        questions = ROLE_QUESTION_OTHER if res.for_other else ROLE_QUESTION
+        parts.append(questions[lang].get(res.needs) or ROLE_QUESTION[lang][res.needs])
         if alt_line:
             parts.append(alt_line)
         answer.text = " ".join(parts)

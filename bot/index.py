@@ -107,8 +107,11 @@ class TopicIndex:
             topic.id: tuple(ex for lang in LANGS for phrase in topic.exclude.get(lang, ())
                             if (ex := tuple(fold(phrase).split())))
             for topic in kb.topics.values() if any(topic.exclude.values())}
-        n_topics = max(len(kb.topics) + len(kb.uncovered), 1)
-        self.weight = {t: math.log(1 + n_topics / len(ids)) for t, ids in topics_of.items()}
+        # Weights come from the catalogue: a word's strength does not change because a service
+        # without a topic uses it too ("anmelden" in "Sperrmüll anmelden").
+        n_topics = max(len(kb.topics), 1)
+        self.weight = {t: math.log(1 + n_topics / (len(ids - self.uncovered) or len(ids)))
+                       for t, ids in topics_of.items()}
         self.topics_of: dict[str, frozenset[str]] = {
             t: frozenset(ids) for t, ids in topics_of.items()}
         """Which topics (and uncovered services) use a word: compound parts must share one."""

@@ -100,6 +100,8 @@ class Topic:
     land_notes: dict[str, dict[str, str]]
     cross_border: dict[str, str]
     exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    for_others: bool = False
+    """Often asked on behalf of someone (care for a parent): that person's place decides."""
     """Phrases that name something else ("Hundeführerschein" for the driving licence): a message
     containing one is never given this topic."""
 
@@ -164,6 +166,13 @@ class Language:
     place_cues: frozenset[str]
     determiners: frozenset[str]
     qualifiers: frozenset[str]
+    name_links: frozenset[str] = frozenset()
+    conjunctions: frozenset[str] = frozenset()
+    other_persons: frozenset[str] = frozenset()
+    """Words for someone else ("Mutter", "my father"): a place after them is that person's."""
+    self_words: frozenset[str] = frozenset()
+    """"und", "aber": a role word after them speaks of the next place, not of the one before."""
+    """Words that continue a town's name after it ("Fürstenberg an der Weser"): no role cue."""
 
 
 @dataclass
@@ -593,6 +602,7 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
             reader.per_lang(path, data, "bring", "", required=False), tuple(links), notes,
             reader.texts(path, data, "cross_border", "", required=False),
             reader.per_lang(path, data, "exclude", "", required=False),
+            bool(reader.get(path, data, "for_others", bool, "", required=False, default=False)),
         )
     _check_shared_keywords(reader, folder, topics)
     return topics
@@ -671,6 +681,10 @@ def _read_language(reader: _Reader, path: Path) -> Language:
         place_cues=words("place_cues"),
         determiners=words("determiners"),
         qualifiers=words("qualifiers"),
+        name_links=words("name_links"),
+        conjunctions=words("conjunctions"),
+        other_persons=words("other_persons"),
+        self_words=words("self_words"),
     )
 
 

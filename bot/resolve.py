@@ -42,6 +42,8 @@ class Resolution:
     the region's first, each as a person can type it back ("Gehrden (Region Hannover)")."""
     other_places: list[str] = field(default_factory=list)
     """Other places of the deciding place's name, offered besides the answer."""
+    for_other: bool = False
+    """The deciding place is someone else's: the question back asks about that person."""
 
 
 def offices_for(kind: OfficeKind, m: Municipality) -> list[Office]:
@@ -127,6 +129,10 @@ class Resolver:
             return Resolution("no_topic", lands=lands, districts=districts)
         res = Resolution("needs_place", topic=topic, needs=topic.role, lands=lands,
                          districts=districts, confidence=round(topic_score, 3))
+        if topic.for_others and u.other_person:
+            # "Meine Mutter braucht Pflege, ich wohne in Nienburg": her place decides, not mine.
+            res.for_other = True
+            u = replace(u, mentions=[m for m in u.mentions if m.other_person])
         mentions, implied = self.deciding(u, topic.role)
         if not mentions:
             return res

@@ -51,12 +51,15 @@ class Mention:
     direction: str | None = None  # "from" | "to" in "von A nach B"
     others: list[PlaceRef] = field(default_factory=list)
     """Other places of the same name, not chosen but offered as a one-tap alternative."""
+    other_person: bool = False
+    """The place of someone else the message speaks of ("meine Mutter wohnt in …")."""
 
     def to_json(self) -> dict:
         return {"text": self.text, "role": self.role, "direction": self.direction,
                 "edits": self.edits,
                 "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs],
-                "others": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.others]}
+                "others": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.others],
+                "other_person": self.other_person}
 
 
 @dataclass
@@ -75,6 +78,8 @@ class Understanding:
     moving: bool = False
     administrative: bool = False
     uncovered: str | None = None
+    other_person: bool = False
+    """The message speaks of someone else (a parent, a child), with or without their place."""
     """The service without a topic that the message fits best (uncovered.yaml), if any."""
 
     @property
@@ -142,6 +147,7 @@ class Understander:
                                    {self.lang.move_concept: MOVE_SIMILARITY} if moving else {})
         u = Understanding(text, lang, "question", topics, mentions, moving)
         u.administrative = self.is_administrative([t.text for t in rest])
+        u.other_person = any(t.text in self.lang.other_persons for t in tokens)
         if topics and topics[0].topic in self.topics.uncovered:
             # A known service without a topic: a knowledge gap to log, not the nearest topic.
             u.uncovered, u.topics, u.administrative = topics[0].topic, [], True
@@ -151,9 +157,11 @@ class Understander:
         if topics and not u.administrative and off_topic:
             u.topics = []  # "recommend a good restaurant" is not a licence question
         if not u.topics:
+            # Someone who names a place to this bot asks about an office there unless the request
+            # is plainly something else ("Wetter in Hameln"): logged, not dismissed.
             if self.is_small_talk(words):
                 u.kind = "small_talk"
-            elif off_topic or not u.administrative:
+            elif off_topic or not (u.administrative or (mentions and self._has_content(rest))):
                 u.kind = "off_topic"
         return u
 
@@ -180,6 +188,12 @@ class Understander:
     def is_off_topic(self, words: list[str], joined: str) -> bool:
         return any(w in self.lang.off_topic for w in words) or any(
             " " in c and f" {c} " in f" {joined} " for c in self.lang.off_topic)
+
+    def _has_content(self, tokens: list[Token]) -> bool:
+        """Words beyond places, role words and stopwords: "Baumfällung Minden", not "Wohnort Elze"."""
+        return any(len(t.text) > 2 and not t.text.isdigit() and t.text not in self.topics.stopwords
+                   and t.text not in self.cue_words and t.text not in self.lang.place_cues
+                   and t.text not in self.small_talk_words for t in tokens)
 
     def is_administrative(self, words: list[str]) -> bool:
         for w in words:
@@ -491,9 +505,16 @@ class Understander:
             elif before and before[-1].text in self.lang.to_cues:
                 m.direction = "to"
             clause = tokens[m.start].clause
+            # Whose place: the nearest person word in its clause, else just before ("für meine
+            # Oma, die wohnt in Brakel").
+            persons = [t for t in before
+                       if t.text in self.lang.other_persons or t.text in self.lang.self_words]
+            own = [t for t in persons if t.clause == clause] or persons
+            m.other_person = bool(own) and own[-1].text in self.lang.other_persons
             after = []
             for tok in tokens[m.end:min(next_start, m.end + LOOKAHEAD)]:
-                if tok.text in self.lang.place_prepositions or tok.clause != clause:
+                if (tok.text in self.lang.place_prepositions or tok.clause != clause
+                        or tok.text in self.lang.name_links or tok.text in self.lang.conjunctions):
                     break
                 after.append(tok)
             # Nearest role word in the place's own clause, before it ("wohne in Lügde") or after
