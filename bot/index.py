@@ -175,7 +175,12 @@ class PlaceIndex:
             for code in place.postcodes:
                 if code not in self.postcodes:
                     add(code, PlaceRef("outside", place.key, "postcode"), self.postcodes)
-        self.max_tokens = max((len(k.split()) for k in self.names), default=1)
+        self.longest: dict[str, int] = {}
+        """First word of a name → most words of a name it begins: other words need no lookup."""
+        for key in self.names:
+            first, n = key.split(" ", 1)[0], key.count(" ") + 1
+            if n > self.longest.get(first, 0):
+                self.longest[first] = n
         self.vocabulary = FuzzyVocabulary(k for k in self.names if len(k) >= 5)
         self._ordinary: dict[tuple[str, PlaceRef, str], bool] = {}
 

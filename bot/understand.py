@@ -105,11 +105,20 @@ def _contains(flat: list[str], present: set[str], phrase: tuple[str, ...]) -> bo
     if "".join(phrase) in present:
         return True
     n = len(phrase)
+    if n == 1 or not all(w in present for w in phrase):
+        return False
     return any(tuple(flat[i:i + n]) == phrase for i in range(len(flat) - n + 1))
 
 
-def _cue_match(word: str, cues: tuple[str, ...]) -> bool:
-    return any(word.startswith(c[:-1]) if c.endswith("*") else word == c for c in cues)
+class _Cues:
+    """Cue words, some ending in * for a prefix ("umzieh*"): one set and one tuple to test."""
+
+    def __init__(self, cues: tuple[str, ...] | frozenset[str]) -> None:
+        self.exact = frozenset(c for c in cues if not c.endswith("*"))
+        self.prefixes = tuple(c[:-1] for c in cues if c.endswith("*"))
+
+    def match(self, word: str) -> bool:
+        return word in self.exact or (bool(self.prefixes) and word.startswith(self.prefixes))
 
 
 class Understander:
@@ -123,6 +132,10 @@ class Understander:
         self.small_talk_words = {w for p in self.small_talk for w in p.split()}
         self.cue_words = frozenset(
             c for cues in self.lang.role_cues.values() for c in cues if "*" not in c)
+        self.move_cues = _Cues(self.lang.move_words)
+        self.move_phrases = tuple(c for c in self.lang.move_words if " " in c)
+        self.role_cues = [(role, _Cues(cues)) for role, cues in self.lang.role_cues.items()]
+        self.admin_suffixes = tuple(self.lang.admin_suffixes)
         self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
                             | self.lang.place_prepositions | frozenset(topics.weight)
                             | self.lang.from_cues | self.lang.to_cues | self.lang.common_words
@@ -140,8 +153,8 @@ class Understander:
         in_place = {i for m in mentions for i in range(m.start, m.end)}
         rest = [t for t in tokens if t.index not in in_place]
         joined = " ".join(words)
-        moving = any(_cue_match(w, self.lang.move_words) for w in words) or any(
-            " " in c and c in joined for c in self.lang.move_words)
+        moving = any(self.move_cues.match(w) for w in words) or any(
+            c in joined for c in self.move_phrases)
         # "Ich ziehe nach Detmold" speaks of a move even without the word "Umzug" that phrases use.
         topics = self.match_topics(_compounds(rest),
                                    {self.lang.move_concept: MOVE_SIMILARITY} if moving else {})
@@ -199,7 +212,8 @@ class Understander:
         for w in words:
             if w in self.lang.admin_cues:
                 return True
-            if any(w.endswith(s) and len(w) > len(s) + 2 for s in self.lang.admin_suffixes):
+            if w.endswith(self.admin_suffixes) and any(
+                    w.endswith(s) and len(w) > len(s) + 2 for s in self.admin_suffixes):
                 return True
         return False
 
@@ -372,7 +386,7 @@ class Understander:
                 return None
             refs = idx.postcodes.get(word) or [PlaceRef("outside", "", "postcode")]
             return Mention(i, i + 1, word, list(refs))
-        for n in range(min(idx.max_tokens, len(tokens) - i), 0, -1):
+        for n in range(min(idx.longest.get(word, 0), len(tokens) - i), 0, -1):
             key = " ".join(t.text for t in tokens[i:i + n])
             refs = idx.names.get(key)
             if not refs:
@@ -526,7 +540,7 @@ class Understander:
                     break
 
     def _role_of(self, word: str) -> str | None:
-        for role, cues in self.lang.role_cues.items():
-            if _cue_match(word, cues):
+        for role, cues in self.role_cues:
+            if cues.match(word):
                 return role
         return None
