@@ -13,6 +13,11 @@ from bot.normalize import fold
 
 PLACE_FREE = "place_free"
 """Categories starting so are real sentences that name no place."""
+REAL = "real_"
+"""Categories starting so are real questions from public pages, verbatim, with their source."""
+REAL_BARS = frozenset({"wrong among answered", "region place in place-free text",
+                       "outside town given an office"})
+"""On real questions only precision gates: a wrong office is a defect, a question back is not."""
 
 REASONS = {"answered", "needs_place", "outside_region", "no_topic", "off_topic", "small_talk"}
 
@@ -50,6 +55,8 @@ class Report:
     rates: dict[str, tuple[int, int]] = field(default_factory=dict)
     categories: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     errors: list[tuple[Case, Answer]] = field(default_factory=list)
+    gated: frozenset[str] = frozenset(BARS)
+    """The bars this set must reach; the others are reported."""
 
     def rate(self, name: str) -> float | None:
         good, n = self.rates.get(name, (0, 0))
@@ -58,7 +65,7 @@ class Report:
     @property
     def passed(self) -> bool:
         for name, (op, bar) in BARS.items():
-            value = self.rate(name)
+            value = self.rate(name) if name in self.gated else None
             if value is not None and (value < bar if op == ">=" else value > bar):
                 return False
         return True
@@ -120,6 +127,8 @@ def is_correct(case: Case, a: Answer) -> bool:
 
 def evaluate(engine: Engine, cases: list[Case]) -> Report:
     report = Report(total=len(cases))
+    if cases and all(c.category.startswith(REAL) for c in cases):
+        report.gated = REAL_BARS
     tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 
     def count(name: str, ok: bool) -> None:
@@ -178,9 +187,11 @@ def print_report(report: Report, show_errors: bool = False) -> None:
         rate = f"{100 * good / n:6.1f}%" if n else "     - "
         op, bar = BARS.get(name, ("", None))
         verdict = ""
-        if bar is not None and n:
+        if bar is not None and n and name in report.gated:
             ok = good / n >= bar if op == ">=" else good / n <= bar
             verdict = f"{op} {100 * bar:g}%  {'ok' if ok else 'FAIL'}"
+        elif bar is not None:
+            verdict = "(reported)"
         print(f"{name:34} {rate:>7} {n:5}  {verdict}")
     print(f"\n{'category':20} {'right':>7} {'n':>5}")
     for category, (good, n) in sorted(report.categories.items()):

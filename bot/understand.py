@@ -226,11 +226,12 @@ class Understander:
             joined = word.replace("-", "")
             if joined in idx.vocabulary:
                 return [(joined, 1.0, None)]
-            parts = [p for part in word.split("-") for p, _, _ in self.expand(part)
-                     if part not in idx.stopwords]
-            unknown = any(not self.expand(part) and len(part) >= MIN_COMPOUND_PART
-                          and part not in self.lang.admin_cues for part in word.split("-"))
-            return [] if not parts else self._compound(parts, stray=unknown)
+            pieces = [p for p in word.split("-") if p not in idx.stopwords]
+            parts = [p for piece in pieces for p, _, _ in self.expand(piece)]
+            # The last part names the thing: "Boots-Führerschein" is no driving licence. An
+            # unknown last part ("IHK-Mitglied") leaves the meaning with the known first one.
+            stray = len(pieces) > 1 and not self.expand(pieces[0]) and len(pieces[0]) > 2
+            return [] if not parts else self._compound(parts, stray=stray)
         if word in idx.vocabulary:
             return [(word, 1.0, None)]
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
