@@ -237,9 +237,11 @@ class Understander:
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
             return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
         hit = idx.vocabulary.lookup(word)
-        if hit and hit[1] > 1:  # two slips rarely include the first letter: "Park-" ≠ "Fahrerlaubnis"
+        if hit and hit[1] > 1:
+            # Two slips rarely include the first letter ("Park-" ≠ "Fahrerlaubnis"), and a word the
+            # lexicon knows is meant as written ("passiert" is no "passport").
             hit = (tuple(w for w in hit[0] if w[0] == word[0]), hit[1])
-            hit = hit if hit[0] else None
+            hit = hit if hit[0] and not is_real_word(word) else None
         fuzzy = [(w, FUZZY_TOKEN_SIMILARITY - 0.05 * (hit[1] - 1), None)
                  for w in hit[0]] if hit else []
         if hit and hit[1] <= 1:  # one slip of the finger beats splitting into parts
