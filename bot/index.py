@@ -73,15 +73,20 @@ class TopicIndex:
         self.phrases = Phrases()
         topics_of: dict[str, set[str]] = defaultdict(set)
         self.keywords: dict[str, str] = {}
+
+        def add_phrase(owner: str, lang: str, phrase: str) -> tuple[str, ...]:
+            tokens = tuple(sys.intern(t) for t in fold(phrase).split() if t not in stop)
+            if tokens:
+                self.phrases.add(owner, lang, tokens)
+                for t in tokens:
+                    topics_of[t].add(owner)
+            return tokens
+
         for topic in kb.topics.values():
             tid = sys.intern(topic.id)
             for lang in LANGS:
                 for phrase in topic.phrases[lang]:
-                    tokens = tuple(sys.intern(t) for t in fold(phrase).split() if t not in stop)
-                    if tokens:
-                        self.phrases.add(tid, lang, tokens)
-                        for t in tokens:
-                            topics_of[t].add(tid)
+                    add_phrase(tid, lang, phrase)
                 for word in topic.keywords[lang]:
                     key = fold(word).replace(" ", "")
                     if key in place_names:
@@ -94,11 +99,7 @@ class TopicIndex:
             sid = sys.intern(service.id)
             for lang in LANGS:
                 for phrase in service.phrases[lang]:
-                    tokens = tuple(sys.intern(t) for t in fold(phrase).split() if t not in stop)
-                    if tokens:
-                        self.phrases.add(sid, lang, tokens)
-                        for t in tokens:
-                            topics_of[t].add(sid)
+                    tokens = add_phrase(sid, lang, phrase)
                     if len(tokens) > 1:  # "Kfz-Steuer" is also written "Kfzsteuer"
                         joined = "".join(tokens)
                         if self.keywords.setdefault(joined, sid) == sid:
@@ -115,7 +116,6 @@ class TopicIndex:
         self.topics_of: dict[str, frozenset[str]] = {
             t: frozenset(ids) for t, ids in topics_of.items()}
         """Which topics (and uncovered services) use a word: compound parts must share one."""
-        del topics_of
         by_token: dict[str, list[int]] = defaultdict(list)
         for i, toks in enumerate(self.phrases.tokens):
             self.phrases.weight.append(sum(self.weight[t] for t in toks))

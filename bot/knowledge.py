@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,14 @@ class _Reader:
             self.unreadable = True
             return None
 
+    def items(self, file: Path, data: LineDict, key: str) -> Iterator[tuple[str, LineDict]]:
+        """The mappings of a required list (`key[i]`, item); items that are no mapping are reported."""
+        for i, item in enumerate(self.get(file, data, key, list, "") or []):
+            where = f"{key}[{i}]"
+            found = self.mapping(file, item, where, data.line_of(key))
+            if found is not None:
+                yield where, found
+
     def rel(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.root.parent))
@@ -320,11 +329,7 @@ def _read_districts(reader: _Reader, path: Path) -> tuple[dict, dict[str, Distri
     for code in reader.get(path, data, "lands", dict, "") or {}:
         lands[code] = reader.texts(path, data["lands"], code, "lands")
     districts: dict[str, District] = {}
-    for i, item in enumerate(reader.get(path, data, "districts", list, "") or []):
-        where = f"districts[{i}]"
-        item = reader.mapping(path, item, where, data.line_of("districts"))
-        if item is None:
-            continue
+    for where, item in reader.items(path, data, "districts"):
         did = reader.get(path, item, "id", str, where)
         land = reader.get(path, item, "land", str, where)
         if did and not _ID.match(did):
@@ -370,11 +375,7 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
             key = fold(str(name))
             ambiguous[key] = tuple(sorted({*ambiguous.get(key, ()), *map(str, agss)}))
             declared.append((path, line, str(name), [str(a) for a in agss]))
-        for i, item in enumerate(reader.get(path, data, "municipalities", list, "") or []):
-            where = f"municipalities[{i}]"
-            item = reader.mapping(path, item, where, data.line_of("municipalities"))
-            if item is None:
-                continue
+        for where, item in reader.items(path, data, "municipalities"):
             ags = str(reader.get(path, item, "ags", (str, int), where, default=""))
             name = reader.get(path, item, "name", str, where, default="")
             if ags and not _AGS.match(ags):
@@ -449,11 +450,7 @@ def _read_outside(reader: _Reader, path: Path, districts: dict[str, District]
             out.append(OutsidePlace(str(key), name, "", name,
                                     short_names=reader.strings(path, item, "aliases", f"lands.{key}")))
     seen: set[str] = set()
-    for i, item in enumerate(reader.get(path, data, "districts", list, "") or []):
-        where = f"districts[{i}]"
-        item = reader.mapping(path, item, where, data.line_of("districts"))
-        if item is None:
-            continue
+    for where, item in reader.items(path, data, "districts"):
         key = str(reader.get(path, item, "key", str, where, default=""))
         dname = reader.get(path, item, "name", str, where, default="")
         if key in region_keys:
@@ -513,11 +510,7 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
             reader.error(path, data.line_of("kind"), "kind",
                          f"'{kind}' must equal the file name '{path.stem}'")
         offices = []
-        for i, item in enumerate(reader.get(path, data, "offices", list, "") or []):
-            where = f"offices[{i}]"
-            item = reader.mapping(path, item, where, data.line_of("offices"))
-            if item is None:
-                continue
+        for where, item in reader.items(path, data, "offices"):
             oid = reader.get(path, item, "id", str, where, default="")
             if oid in ids:
                 reader.error(path, item.line_of("id"), f"{where}.id", f"duplicate office id '{oid}'")
@@ -616,11 +609,7 @@ def _read_uncovered(reader: _Reader, path: Path, topics: dict[str, Topic]
     if data is None:
         return {}
     out: dict[str, Uncovered] = {}
-    for i, item in enumerate(reader.get(path, data, "services", list, "") or []):
-        where = f"services[{i}]"
-        item = reader.mapping(path, item, where, data.line_of("services"))
-        if item is None:
-            continue
+    for where, item in reader.items(path, data, "services"):
         sid = reader.get(path, item, "id", str, where, default="")
         if sid in topics:
             reader.error(path, item.line_of("id"), f"{where}.id",

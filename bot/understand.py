@@ -77,10 +77,8 @@ class Understanding:
     mentions: list[Mention] = field(default_factory=list)
     moving: bool = False
     administrative: bool = False
-    uncovered: str | None = None
     other_person: bool = False
     """The message speaks of someone else (a parent, a child), with or without their place."""
-    """The service without a topic that the message fits best (uncovered.yaml), if any."""
 
     @property
     def topic(self) -> TopicGuess | None:
@@ -130,11 +128,10 @@ class Understander:
         self.places = places
         self.small_talk = {p for phrases in self.lang.small_talk.values() for p in phrases}
         self.small_talk_words = {w for p in self.small_talk for w in p.split()}
-        self.cue_words = frozenset(
-            c for cues in self.lang.role_cues.values() for c in cues if "*" not in c)
         self.move_cues = _Cues(self.lang.move_words)
         self.move_phrases = tuple(c for c in self.lang.move_words if " " in c)
         self.role_cues = [(role, _Cues(cues)) for role, cues in self.lang.role_cues.items()]
+        self.cue_words = frozenset().union(*(cues.exact for _, cues in self.role_cues))
         self.admin_suffixes = tuple(self.lang.admin_suffixes)
         self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
                             | self.lang.place_prepositions | frozenset(topics.weight)
@@ -163,17 +160,17 @@ class Understander:
         u.other_person = any(t.text in self.lang.other_persons for t in tokens)
         if topics and topics[0].topic in self.topics.uncovered:
             # A known service without a topic: a knowledge gap to log, not the nearest topic.
-            u.uncovered, u.topics, u.administrative = topics[0].topic, [], True
+            u.topics, u.administrative = [], True
         else:
             u.topics = [g for g in topics if g.topic not in self.topics.uncovered]
         off_topic = self.is_off_topic(words, joined)
         if topics and not u.administrative and off_topic:
             u.topics = []  # "recommend a good restaurant" is not a licence question
         if not u.topics:
-            # Someone who names a place to this bot asks about an office there unless the request
-            # is plainly something else ("Wetter in Hameln"): logged, not dismissed.
             if self.is_small_talk(words):
                 u.kind = "small_talk"
+            # Someone who names a place to this bot and asks something asks about an office there,
+            # unless the request is plainly something else ("Wetter in Hameln"): logged.
             elif off_topic or not (u.administrative or (mentions and self._has_content(rest))):
                 u.kind = "off_topic"
         return u
@@ -227,10 +224,11 @@ class Understander:
             if joined in idx.vocabulary:
                 return [(joined, 1.0, None)]
             pieces = [p for p in word.split("-") if p not in idx.stopwords]
-            parts = [p for piece in pieces for p, _, _ in self.expand(piece)]
+            expanded = [self.expand(piece) for piece in pieces]
+            parts = [p for found in expanded for p, _, _ in found]
             # The last part names the thing: "Boots-Führerschein" is no driving licence. An
             # unknown last part ("IHK-Mitglied") leaves the meaning with the known first one.
-            stray = len(pieces) > 1 and not self.expand(pieces[0]) and len(pieces[0]) > 2
+            stray = len(pieces) > 1 and not expanded[0] and len(pieces[0]) > 2
             return [] if not parts else self._compound(parts, stray=stray)
         if word in idx.vocabulary:
             return [(word, 1.0, None)]
