@@ -79,11 +79,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def load_questions(path: Path) -> list[str]:
-    """The "q" field of every line of a JSON-lines file."""
+    """The "q" field of every line of a JSON-lines file (# lines are comments, as in eval sets)."""
     questions = []
     with path.open(encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
-            if line.strip():
+            if line.strip() and not line.lstrip().startswith("#"):
                 item = json.loads(line)
                 if not isinstance(item, dict) or not isinstance(item.get("q"), str):
                     raise ValueError(f"{path}:{number}: no \"q\" text")
