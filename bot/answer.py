@@ -15,6 +15,7 @@ ROLE_QUESTION = {
         "property": "In welchem Ort liegt das Grundstück?",
         "route_start": "In welchem Ort beginnt der Transport?",
         "site": "In welchem Ort soll das Vorhaben stattfinden (z. B. die Wasserentnahme)?",
+        "event_place": "In welchem Ort ist es geschehen (z. B. Geburtsort, Sterbeort, Ort der Trauung)?",
     },
     "en": {
         "residence": "Which town do you live in (town, village or postcode)?",
@@ -22,6 +23,7 @@ ROLE_QUESTION = {
         "property": "In which town is the property?",
         "route_start": "In which town does the transport start?",
         "site": "In which town will it take place (e.g. where the water is taken)?",
+        "event_place": "In which town did it happen (e.g. place of birth, death or marriage)?",
     },
 }
 
@@ -99,16 +101,17 @@ ROLE_WHY_OTHER = {
 ROLE_WHY = {
     "de": {"residence": "wo Sie wohnen", "business_site": "wo der Betrieb seinen Sitz hat",
            "property": "wo das Grundstück liegt", "route_start": "wo der Transport beginnt",
-           "site": "wo das Vorhaben stattfindet"},
+           "site": "wo das Vorhaben stattfindet", "event_place": "wo das Ereignis stattfand"},
     "en": {"residence": "where you live", "business_site": "where the business is located",
            "property": "where the property is", "route_start": "where the transport starts",
-           "site": "where it takes place"},
+           "site": "where it takes place", "event_place": "where it happened"},
 }
 ROLE_NAME = {
     "de": {"residence": "Wohnort", "business_site": "Betriebssitz", "property": "Grundstück",
-           "route_start": "Start des Transports", "site": "Ort des Vorhabens"},
+           "route_start": "Start des Transports", "site": "Ort des Vorhabens",
+           "event_place": "Ort des Ereignisses"},
     "en": {"residence": "residence", "business_site": "business site", "property": "property",
-           "route_start": "start of the route", "site": "site"},
+           "route_start": "start of the route", "site": "site", "event_place": "place of the event"},
 }
 
 CONFIDENT = 0.7

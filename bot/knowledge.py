@@ -12,7 +12,7 @@ from typing import Any
 from bot.normalize import fold
 from bot.yamlfile import LineDict, LineList, Problem, YamlError, load_yaml
 
-ROLES = ("residence", "business_site", "property", "route_start", "site")
+ROLES = ("residence", "business_site", "property", "route_start", "site", "event_place")
 LANGS = ("de", "en")
 BUNDLED = Path(__file__).resolve().parent.parent / "knowledge"
 
