@@ -227,14 +227,13 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
         answer.text = " ".join(parts)
         return answer
     office = res.office
-    assert office is not None and res.district is not None
+    assert office is not None
     answer.office = office
-    answer.district = res.district.id
+    answer.district = res.district.id if res.district else None
     answer.municipality = res.municipality.name if res.municipality else None
-    place = res.municipality.name if res.municipality else res.district.name
     answer.bring = list(topic.bring[lang])
     answer.links = [{"title": link.title, "url": link.url} for link in topic.links]
-    land = res.district.land
+    land = res.district.land if res.district else None
     if land in topic.land_notes:
         answer.notes.append(topic.land_notes[land][lang])
     if office.note:
@@ -247,9 +246,10 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
         if topic.cross_border:
             cross_lines.append(topic.cross_border[lang])
         cross = " ".join(cross_lines)
-    lines = [t["responsible"].format(topic=title),
-             *office_lines(office, lang),
-             t["because"].format(role=ROLE_NAME[lang][res.role], place=place)]
+    lines = [t["responsible"].format(topic=title), *office_lines(office, lang)]
+    if res.district is not None and res.role:
+        place = res.municipality.name if res.municipality else res.district.name
+        lines.append(t["because"].format(role=ROLE_NAME[lang][res.role], place=place))
     if answer.bring:
         lines.append(f"{t['bring']} " + ", ".join(answer.bring))
     lines.extend(answer.notes)

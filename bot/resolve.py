@@ -72,6 +72,16 @@ class Resolver:
         self.by_district: dict[str, list[Municipality]] = {}
         for m in kb.municipalities.values():
             self.by_district.setdefault(m.district, []).append(m)
+        self.regionwide = {kind.kind: office for kind in kb.office_kinds.values()
+                           if (office := self._same_everywhere(kind)) is not None}
+        """Office kinds with one office for every town of the region: asking for a place is pointless."""
+
+    def _same_everywhere(self, kind: OfficeKind) -> Office | None:
+        found = {o.id: o for m in self.kb.municipalities.values() for o in offices_for(kind, m)}
+        if len(found) != 1:
+            return None
+        office = next(iter(found.values()))
+        return None if office.per_municipality else office
 
     def towns_of(self, mention: Mention) -> list[Municipality]:
         towns: dict[str, Municipality] = {}
@@ -135,6 +145,10 @@ class Resolver:
             u = replace(u, mentions=[m for m in u.mentions if m.other_person])
         mentions, implied = self.deciding(u, topic.role)
         if not mentions:
+            office = self.regionwide.get(topic.office_kind)
+            if office is not None and not u.mentions:
+                # The same body for everyone in the region: the place would change nothing.
+                res.reason, res.needs, res.office = "answered", None, office
             return res
         res.role = topic.role
         outside = [m for m in mentions if not any(r.inside for r in m.refs)]

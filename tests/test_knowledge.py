@@ -67,7 +67,7 @@ def test_unknown_role_is_reported_with_its_line(kb_copy: Path):
                 if text.startswith("role:"))
     edit(path, "role: residence", "role: birthplace")
     assert f"knowledge/topics/wohngeld.yaml:{line}: role: unknown role 'birthplace' (known: " \
-        "residence, business_site, property, route_start, site)" in problems_of(kb_copy)
+        "residence, business_site, property, route_start, site, event_place)" in problems_of(kb_copy)
 
 
 def test_wrong_type_is_reported(kb_copy: Path):
