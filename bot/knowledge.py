@@ -133,11 +133,18 @@ class Office:
     source: str
     checked: str
     note: dict[str, str]
+    """For the citizen; editorial remarks go in `staff_note`, which no answer shows."""
+    as_of: str | None = None
+    """The date the source itself gives (Stand), when it gives one."""
+    derived: str | None = None
+    """The rule this office follows from ("Kreisaufgabe nach …"), when no page names it directly."""
+    staff_note: str | None = None
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "address": self.address or None,
                 "phone": self.phone, "email": self.email, "url": self.url,
-                "source": self.source, "checked": self.checked}
+                "source": self.source, "checked": self.checked, "as_of": self.as_of,
+                "derived": self.derived}
 
 
 @dataclass(frozen=True)
@@ -534,6 +541,10 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
             if checked and not _DATE.match(checked):
                 reader.error(path, item.line_of("checked"), f"{where}.checked",
                              f"'{checked}' is not a date YYYY-MM-DD")
+            as_of = item.get("as_of")
+            if as_of is not None and not _DATE.match(str(as_of)):
+                reader.error(path, item.line_of("as_of"), f"{where}.as_of",
+                             f"'{as_of}' is not a date YYYY-MM-DD")
             address = reader.get(path, item, "address", dict, where, required=False, default={})
             offices.append(Office(
                 oid, path.stem, reader.get(path, item, "name", str, where, default=""),
@@ -542,6 +553,9 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 _opt_str(item.get("phone")), _opt_str(item.get("email")), _opt_str(item.get("url")),
                 reader.get(path, item, "source", str, where, default=""), checked,
                 reader.texts(path, item, "note", where, required=False),
+                _opt_str(as_of),
+                reader.get(path, item, "derived", str, where, required=False),
+                reader.get(path, item, "staff_note", str, where, required=False),
             ))
         kinds[path.stem] = OfficeKind(path.stem, reader.texts(path, data, "label", ""),
                                       tuple(offices))
