@@ -54,6 +54,8 @@ TEXT = {
         "unsure": "Ich bin mir nicht ganz sicher, ob ich Sie richtig verstanden habe – bitte "
                   "prüfen Sie die Angaben.",
         "alternatives": "Meinten Sie vielleicht: {titles}?",
+        "which_topic": "Meinten Sie {titles}?",
+        "or": "oder",
         "other_places": "Falls Sie einen anderen Ort dieses Namens meinen: {places}.",
         "in_land": " in {land},",
         "phone": "Telefon", "email": "E-Mail", "web": "Web",
@@ -82,6 +84,8 @@ TEXT = {
         "source": "Source: {source}, checked {checked}.",
         "unsure": "I am not completely sure I understood you – please double-check.",
         "alternatives": "Did you perhaps mean: {titles}?",
+        "which_topic": "Did you mean {titles}?",
+        "or": "or",
         "other_places": "If you mean another place of that name: {places}.",
         "in_land": " in {land},",
         "phone": "Phone", "email": "E-mail", "web": "Web",
@@ -184,6 +188,18 @@ def office_lines(office: Office, lang: str) -> list[str]:
     if office.url:
         lines.append(f"{t['web']}: {office.url}")
     return lines
+
+
+def compose_topic_choice(kb: KnowledgeBase, question: str, lang: str, topics: list[str],
+                         places: list[dict[str, Any]]) -> Answer:
+    """Two topics fit equally well and lead to different offices: ask which one is meant."""
+    t = TEXT[lang]
+    titles = [f"„{kb.topics[x].title[lang]}“" if lang == "de" else f"“{kb.topics[x].title[lang]}”"
+              for x in topics]
+    joined = f"{', '.join(titles[:-1])} {t['or']} {titles[-1]}"
+    return Answer(question, lang, "needs_topic", t["which_topic"].format(titles=joined),
+                  alternatives=list(topics), choices=[kb.topics[x].title[lang] for x in topics],
+                  places=places)
 
 
 def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolution | None,

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, compose
+from bot.answer import Answer, compose, compose_topic_choice
 from bot.index import PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.resolve import Resolver
-from bot.understand import Mention, Understander, Understanding
+from bot.understand import TOPIC_ASK, Mention, Understander, Understanding
 
 
 @dataclass
@@ -69,7 +69,22 @@ class Engine:
             res = self.resolver.resolve(u, None, 0.0) if u.kind == "question" else None
             return compose(self.kb, text, u.lang, u.kind, res, [], self._places(u))
         alternatives = [g.topic for g in u.topics[1:]]
-        return self._resolve(u, u.topic.topic, u.topic.score, alternatives)
+        best = self._resolve(u, u.topic.topic, u.topic.score, alternatives)
+        close = [g.topic for g in u.topics[1:]
+                 if u.topic.score - g.score <= TOPIC_ASK and g.evidence >= u.topic.evidence]
+        if close and any(self._differs(best, self._resolve(u, c, 1.0, [])) for c in close):
+            return compose_topic_choice(self.kb, text, u.lang, [u.topic.topic, *close],
+                                        self._places(u))
+        return best
+
+    @staticmethod
+    def _differs(a: Answer, b: Answer) -> bool:
+        """Two readings of a message lead to different replies (another office or question)."""
+        if a.reason != b.reason:
+            return True
+        if a.office is not None and b.office is not None:
+            return a.office.id != b.office.id or a.office.name != b.office.name
+        return a.needs != b.needs
 
     def _continue(self, u: Understanding, context: Context) -> Answer:
         """A reply to 'where do you live?': its places take the asked-for role."""

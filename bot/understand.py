@@ -14,6 +14,9 @@ TOPIC_MIN_SCORE = 0.6
 """Below this best-phrase score no topic is claimed: asking back beats a wrong office."""
 TOPIC_CLOSE = 0.08
 """A runner-up within this distance of the best topic is offered as an alternative."""
+TOPIC_ASK = 0.05
+"""A runner-up this close that explains as much of the message makes the bot ask which topic is
+meant ("Meinten Sie …?") instead of answering the best one, when the two answers differ."""
 FUZZY_TOKEN_SIMILARITY = 0.85
 COMPOUND_PART_SIMILARITY = 0.9
 STRAY_PART_SIMILARITY = 0.5
@@ -66,6 +69,8 @@ class Mention:
 class TopicGuess:
     topic: str
     score: float
+    evidence: float = 0.0
+    """How much of the message the best phrase explains (weighted words): the tie-breaker."""
 
 
 @dataclass
@@ -351,7 +356,7 @@ class Understander:
         if not ranked or ranked[0][1][0] < TOPIC_MIN_SCORE:
             return []
         best = ranked[0][1][0]
-        return [TopicGuess(t, round(s, 3)) for t, (s, _) in ranked[:3]
+        return [TopicGuess(t, round(s, 3), round(m, 3)) for t, (s, m) in ranked[:3]
                 if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
 
     # -- places ---------------------------------------------------------------------------------

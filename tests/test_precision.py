@@ -164,3 +164,18 @@ def test_an_uncovered_service_that_is_a_topic_is_reported(kb_copy: Path):
     with pytest.raises(KnowledgeError) as err:
         load_knowledge(kb_copy)
     assert "knowledge/uncovered.yaml:" in str(err.value) and "'wohngeld' is a topic" in str(err.value)
+
+
+# --- close topics: ask which one is meant ---------------------------------------------------------
+
+
+def test_two_topics_that_fit_equally_and_differ_in_office_are_asked_back(engine: Engine):
+    reply = ask(engine, "Wohngeld oder Bürgergeld in Hameln")
+    assert reply["reason"] == "needs_topic" and reply["office"] is None
+    assert reply["alternatives"] == ["wohngeld", "buergergeld"]
+    assert reply["text"].startswith("Meinten Sie") and not reply["logs_hurdle"]
+
+
+def test_a_runner_up_that_explains_less_of_the_message_does_not_make_the_bot_ask(engine: Engine):
+    reply = ask(engine, "How do I get a disability ID card? I live in Warburg.")
+    assert (reply["reason"], reply["topic"]) == ("answered", "schwerbehindertenausweis")

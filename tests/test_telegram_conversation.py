@@ -222,3 +222,17 @@ async def test_in_groups_the_bot_answers_only_when_mentioned_or_replied_to(teleg
     replied_to = [c.params.get("reply_parameters") for c in telegram_api.calls_to("sendMessage")
                   if int(c.params["chat_id"]) == GROUP]
     assert all(r and r["message_id"] for r in replied_to)
+
+
+async def test_did_you_mean_offers_both_topics_as_buttons_and_answers_the_one_pressed(
+        telegram_api, start_bot, engine: Engine):
+    question = "Wohngeld oder Bürgergeld in Hameln"
+    jobcenter = engine.ask(question, topic="buergergeld")
+    title = engine.kb.topics["buergergeld"].title["de"]
+    async with start_bot():
+        first = await ask(telegram_api, ANNA, question)
+        waiting = telegram_api.next_message(ANNA)
+        telegram_api.press(telegram_api.user(ANNA), first, first.button(title)["callback_data"])
+        second = await waiting
+    assert first.plain.startswith("Meinten Sie") and len(first.buttons) == 2
+    assert jobcenter.reason == "answered" and jobcenter.office.name in second.plain
