@@ -55,6 +55,11 @@ TEXT = {
                   "prüfen Sie die Angaben.",
         "alternatives": "Meinten Sie vielleicht: {titles}?",
         "which_topic": "Meinten Sie {titles}?",
+        "place_noted": "Ich habe mir {place} gemerkt. Wobei kann ich helfen? Fragen Sie z. B. "
+                       "„Wo melde ich mein Auto an?“ oder „Wo beantrage ich Wohngeld?“",
+        "place_outside": "{place} liegt{land} außerhalb meines Gebiets (Landkreise Hameln-Pyrmont, "
+                         "Holzminden, Schaumburg, Hildesheim, Nienburg, Region Hannover; Kreise "
+                         "Lippe, Minden-Lübbecke, Höxter, Herford). Wobei kann ich helfen?",
         "or": "oder",
         "other_places": "Falls Sie einen anderen Ort dieses Namens meinen: {places}.",
         "in_land": " in {land},",
@@ -85,6 +90,11 @@ TEXT = {
         "unsure": "I am not completely sure I understood you – please double-check.",
         "alternatives": "Did you perhaps mean: {titles}?",
         "which_topic": "Did you mean {titles}?",
+        "place_noted": "I have noted {place}. What can I help you with? Ask, for example, \"Where do "
+                       "I register my car?\" or \"Where do I apply for housing benefit?\"",
+        "place_outside": "{place} is{land} outside my area (districts Hameln-Pyrmont, Holzminden, "
+                         "Schaumburg, Hildesheim, Nienburg, Region Hannover, Lippe, "
+                         "Minden-Lübbecke, Höxter, Herford). What can I help you with?",
         "or": "or",
         "other_places": "If you mean another place of that name: {places}.",
         "in_land": " in {land},",
@@ -200,6 +210,19 @@ def compose_topic_choice(kb: KnowledgeBase, question: str, lang: str, topics: li
     return Answer(question, lang, "needs_topic", t["which_topic"].format(titles=joined),
                   alternatives=list(topics), choices=[kb.topics[x].title[lang] for x in topics],
                   places=places)
+
+
+def compose_place_only(kb: KnowledgeBase, question: str, lang: str,
+                       place: tuple[str, str | None, bool], places: list[dict[str, Any]]) -> Answer:
+    """A message that names only a place: noted (inside) or told it lies outside; which topic?"""
+    t = TEXT[lang]
+    name, land, inside = place
+    if inside:
+        text = t["place_noted"].format(place=name)
+    else:
+        text = t["place_outside"].format(place=name,
+                                         land=t["in_land"].format(land=land) if land else "")
+    return Answer(question, lang, "needs_topic", text, places=places)
 
 
 def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolution | None,

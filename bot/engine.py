@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, compose, compose_topic_choice
+from bot.answer import Answer, compose, compose_place_only, compose_topic_choice
 from bot.index import PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.resolve import Resolver
@@ -65,6 +65,9 @@ class Engine:
             return self._continue(u, context)
         if topic is not None and topic in self.kb.topics:
             return self._resolve(u, topic, 1.0, [])
+        if u.kind == "place_only":
+            return compose_place_only(self.kb, text, u.lang, self.resolver.place_note(u),
+                                      self._places(u))
         if not u.topic:  # small talk, off-topic, or an administrative question without a topic
             res = self.resolver.resolve(u, None, 0.0) if u.kind == "question" else None
             return compose(self.kb, text, u.lang, u.kind, res, [], self._places(u))

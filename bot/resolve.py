@@ -108,6 +108,17 @@ class Resolver:
             return f"{place.name} ({place.district}, {place.land})"
         return self.places.name_of(ref) if ref.key else ""
 
+    def place_note(self, u: Understanding) -> tuple[str, str | None, bool]:
+        """The first place a message names, as read back: (name, its Land, lies inside)."""
+        mention = u.mentions[0]
+        ref = mention.refs[0]
+        if any(r.inside for r in mention.refs):
+            return self.label(ref, mention.text), None, True
+        place = self.places.outside.get(ref.key)
+        if place is None:
+            return mention.text, None, False
+        return place.name, None if place.is_land else place.land, False
+
     def districts_of(self, mentions: list[Mention]) -> set[str]:
         return {t.district for m in mentions for t in self.towns_of(m)}
 

@@ -77,7 +77,7 @@ class TopicGuess:
 class Understanding:
     text: str
     lang: str
-    kind: str  # question | small_talk | off_topic | empty
+    kind: str  # question | place_only | small_talk | off_topic | empty
     topics: list[TopicGuess] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     moving: bool = False
@@ -176,6 +176,8 @@ class Understander:
                 u.kind = "small_talk"
             # Someone who names a place to this bot and asks something asks about an office there,
             # unless the request is plainly something else ("Wetter in Hameln"): logged.
+            elif mentions and not off_topic and not self._has_content(rest):
+                u.kind = "place_only"  # "Wohnort Elze", "Ich wohne in Lügde": a place, no request yet
             elif off_topic or not (u.administrative or (mentions and self._has_content(rest))):
                 u.kind = "off_topic"
         return u

@@ -141,6 +141,9 @@ async def answer_question(update: Update, context: WeserContext, text: str,
         # A location shared before the question answers its 'where?' at once.
         recipe = {"text": data.pop(PLACE), "ctx": answer.context.to_json(), "topic": None}
         answer = ask(context, recipe, engine)
+    if answer.reason == "needs_topic" and not answer.alternatives and any(
+            p["districts"] for p in answer.places):
+        data[PLACE] = text  # "Ich wohne in Lügde" alone: it answers the next question's 'where?'
     if answer.context is not None:
         data[PENDING] = answer.context.to_json()
     elif continued or started_new:

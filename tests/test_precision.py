@@ -179,3 +179,19 @@ def test_two_topics_that_fit_equally_and_differ_in_office_are_asked_back(engine:
 def test_a_runner_up_that_explains_less_of_the_message_does_not_make_the_bot_ask(engine: Engine):
     reply = ask(engine, "How do I get a disability ID card? I live in Warburg.")
     assert (reply["reason"], reply["topic"]) == ("answered", "schwerbehindertenausweis")
+
+
+# --- a place alone ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("message", ["Wohnort Elze", "Ich wohne in Lügde", "I live in Minden"])
+def test_a_message_that_only_names_a_place_asks_what_it_is_about(engine: Engine, message: str):
+    reply = ask(engine, message)
+    assert reply["reason"] == "needs_topic" and not reply["logs_hurdle"]
+    assert reply["places"][0]["districts"]
+
+
+def test_an_outside_place_alone_is_told_it_lies_outside(engine: Engine):
+    reply = ask(engine, "Ich wohne in Flensburg")
+    assert reply["reason"] == "needs_topic" and "Schleswig-Holstein" in reply["text"]
+    assert reply["places"][0]["districts"] == []

@@ -236,3 +236,13 @@ async def test_did_you_mean_offers_both_topics_as_buttons_and_answers_the_one_pr
         second = await waiting
     assert first.plain.startswith("Meinten Sie") and len(first.buttons) == 2
     assert jobcenter.reason == "answered" and jobcenter.office.name in second.plain
+
+
+async def test_a_place_said_alone_answers_the_next_questions_where(
+        telegram_api, start_bot, engine: Engine):
+    expected = engine.ask("Wohngeld beantragen, ich wohne in Lügde")
+    async with start_bot():
+        noted = await ask(telegram_api, ANNA, "Ich wohne in Lügde")
+        answer = await ask(telegram_api, ANNA, "Wo beantrage ich Wohngeld?")
+    assert "Lügde" in noted.plain and "Wobei kann ich helfen" in noted.plain
+    assert expected.office.name in answer.plain and "Lügde" in answer.plain
