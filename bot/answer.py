@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot.knowledge import KnowledgeBase, Office, Topic
@@ -127,6 +128,19 @@ ROLE_NAME = {
     "en": {"residence": "residence", "business_site": "business site", "property": "property",
            "route_start": "start of the route", "site": "site", "event_place": "place of the event"},
 }
+
+class Reason(StrEnum):
+    """Why a reply is what it is (the `reason` of `weserbot ask --json`)."""
+
+    ANSWERED = "answered"
+    NEEDS_PLACE = "needs_place"
+    NEEDS_TOPIC = "needs_topic"
+    """Two topics fit equally, or the message names only a place: which topic is meant?"""
+    OUTSIDE_REGION = "outside_region"
+    NO_TOPIC = "no_topic"
+    OFF_TOPIC = "off_topic"
+    SMALL_TALK = "small_talk"
+
 
 CONFIDENT = 0.7
 """Below this confidence an answer carries a 'please double-check' line."""

@@ -7,9 +7,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.answer import Reason
 from bot.engine import Engine
 
-REASONS = {"answered", "needs_place", "outside_region", "no_topic", "off_topic", "small_talk"}
+REASONS = {r.value for r in Reason}
 
 # Text that looks like questions: real words and places mixed with arbitrary unicode.
 WORDS = st.sampled_from([
