@@ -20,6 +20,17 @@ _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PLZ = re.compile(r"^\d{5}$")
 _AGS = re.compile(r"^\d{8}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_URL = re.compile(r"https?://[^\s\"'<>]+\.[^\s\"'<>]+")
+
+
+def source_problem(source: str) -> str | None:
+    """What keeps a `source` from being a citation a person can open, or None."""
+    if not _URL.search(source):
+        return "needs the full URL of the page the facts were read from"
+    last = source.split()[-1]
+    if not _URL.search(last) and last.isalpha() and last.islower():
+        return f"ends mid-sentence ('… {last}'): give the whole citation"
+    return None
 
 
 class KnowledgeError(Exception):
@@ -537,6 +548,9 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
             if not (served or towns or per_town):
                 reader.error(path, item.line, where,
                              "serves nothing: give districts, municipalities or per_municipality")
+            source = reader.get(path, item, "source", str, where, default="")
+            if source and (problem := source_problem(source)):
+                reader.error(path, item.line_of("source"), f"{where}.source", problem)
             checked = str(reader.get(path, item, "checked", (str,), where, default=""))
             if checked and not _DATE.match(checked):
                 reader.error(path, item.line_of("checked"), f"{where}.checked",
@@ -551,7 +565,7 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 served, towns, per_town,
                 {k: str(v) for k, v in address.items() if v not in (None, "")},
                 _opt_str(item.get("phone")), _opt_str(item.get("email")), _opt_str(item.get("url")),
-                reader.get(path, item, "source", str, where, default=""), checked,
+                source, checked,
                 reader.texts(path, item, "note", where, required=False),
                 _opt_str(as_of),
                 reader.get(path, item, "derived", str, where, required=False),

@@ -112,3 +112,25 @@ def test_engine_refuses_an_invalid_base_with_the_same_messages(kb_copy: Path):
     with pytest.raises(KnowledgeError) as caught:
         Engine.load(kb_copy)
     assert "role: unknown role 'birthplace'" in str(caught.value)
+
+
+def test_a_source_without_a_url_or_cut_off_mid_sentence_is_refused(kb_copy: Path):
+    path = kb_copy / "offices" / "familienkasse.yaml"
+    text = path.read_text()
+    start = text.index("    source:")
+    end = text.index("\n", start)
+    path.write_text(text[:start] + '    source: "Kreisaufgabe; Kreisverwaltung laut"' + text[end:])
+    problems = problems_of(kb_copy)
+    assert any("familienkasse.yaml" in p and "source: needs the full URL" in p for p in problems)
+    path.write_text(text[:start] + '    source: "Familienkasse https://www.arbeitsagentur.de, laut"'
+                    + text[end:])
+    assert any("source: ends mid-sentence" in p for p in problems_of(kb_copy))
+
+
+def test_staff_notes_never_reach_a_citizen(engine):
+    staff = [o.staff_note for k in engine.kb.office_kinds.values() for o in k.offices if o.staff_note]
+    assert staff
+    for office_kind in engine.kb.office_kinds.values():
+        for office in office_kind.offices:
+            shown = " ".join(office.note.values()) + str(office.to_json())
+            assert not any(note in shown for note in staff)
