@@ -10,7 +10,7 @@ from bot.answer import Answer, compose, compose_place_only, compose_topic_choice
 from bot.index import PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.resolve import Resolver
-from bot.understand import TOPIC_ASK, Mention, Understander, Understanding
+from bot.understand import TOPIC_ASK, TOPIC_ASK_COVERAGE, Mention, Understander, Understanding
 
 
 @dataclass
@@ -74,7 +74,8 @@ class Engine:
         alternatives = [g.topic for g in u.topics[1:]]
         best = self._resolve(u, u.topic.topic, u.topic.score, alternatives)
         close = [g.topic for g in u.topics[1:]
-                 if u.topic.score - g.score <= TOPIC_ASK and g.evidence >= u.topic.evidence]
+                 if u.topic.score - g.score <= TOPIC_ASK
+                 and g.evidence >= TOPIC_ASK_COVERAGE * u.topic.evidence]
         if close and any(self._differs(best, self._resolve(u, c, 1.0, [])) for c in close):
             return compose_topic_choice(self.kb, text, u.lang, [u.topic.topic, *close],
                                         self._places(u))

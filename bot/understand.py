@@ -15,8 +15,10 @@ TOPIC_MIN_SCORE = 0.6
 TOPIC_CLOSE = 0.08
 """A runner-up within this distance of the best topic is offered as an alternative."""
 TOPIC_ASK = 0.05
-"""A runner-up this close that explains as much of the message makes the bot ask which topic is
-meant ("Meinten Sie …?") instead of answering the best one, when the two answers differ."""
+TOPIC_ASK_COVERAGE = 0.75
+"""A runner-up within TOPIC_ASK of the best score whose words explain at least this share of what
+the best topic's words explain makes the bot ask which topic is meant ("Meinten Sie …?") instead
+of answering the best one, when the two answers differ."""
 FUZZY_TOKEN_SIMILARITY = 0.85
 COMPOUND_PART_SIMILARITY = 0.9
 STRAY_PART_SIMILARITY = 0.5
@@ -70,7 +72,7 @@ class TopicGuess:
     topic: str
     score: float
     evidence: float = 0.0
-    """How much of the message the best phrase explains (weighted words): the tie-breaker."""
+    """How much of the message the topic's words explain (weighted): the tie-breaker."""
 
 
 @dataclass
@@ -358,8 +360,14 @@ class Understander:
         if not ranked or ranked[0][1][0] < TOPIC_MIN_SCORE:
             return []
         best = ranked[0][1][0]
-        return [TopicGuess(t, round(s, 3), round(m, 3)) for t, (s, m) in ranked[:3]
-                if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
+        close = [(t, s) for t, (s, _) in ranked[:3] if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
+        # Among close topics the one whose words explain more of the message comes first:
+        # "disability ID card" is the disability card's ("disability", "ID", "card"), not the ID card's.
+        covered = {t: sum(idx.weight[w] * seen[w] for w in seen if w not in weak and counts(w, t)
+                          and any(phrases.topic[i] == t for i in idx.by_token.get(w, ())))
+                   for t, _ in close}
+        close.sort(key=lambda ts: (round(ts[1], 3), round(covered[ts[0]], 3)), reverse=True)
+        return [TopicGuess(t, round(s, 3), round(covered[t], 3)) for t, s in close]
 
     # -- places ---------------------------------------------------------------------------------
     def find_places(self, tokens: list[Token], lang: str = "de", expecting: bool = False

@@ -105,11 +105,9 @@ def test_a_typo_in_one_long_word_is_not_read_as_two_topics(engine: Engine):
 
 
 @pytest.mark.parametrize("question", [
-    "Baumfällung Minden",
-    "Umweltplakette Hameln",
-    "Unterhaltsvorschuss Minden",
-    "Ich möchte mich einbürgern lassen, ich wohne in Rinteln",
-    "Wo kann ich Zeugnisse beglaubigen lassen?",
+    "Namensänderung beantragen, ich wohne in Minden",
+    "Grundbuchauszug anfordern Hameln",
+    "Schiedsmann gesucht in Detmold",
     "Wer hilft bei einer Taubenplage in Stadthagen?",
 ])
 def test_an_administrative_question_without_a_topic_is_logged(engine: Engine, question: str):
@@ -172,7 +170,7 @@ def test_an_uncovered_service_that_is_a_topic_is_reported(kb_copy: Path):
 def test_two_topics_that_fit_equally_and_differ_in_office_are_asked_back(engine: Engine):
     reply = ask(engine, "Wohngeld oder Bürgergeld in Hameln")
     assert reply["reason"] == "needs_topic" and reply["office"] is None
-    assert reply["alternatives"] == ["wohngeld", "buergergeld"]
+    assert sorted(reply["alternatives"]) == ["buergergeld", "wohngeld"]
     assert reply["text"].startswith("Meinten Sie") and not reply["logs_hurdle"]
 
 

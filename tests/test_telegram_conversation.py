@@ -9,6 +9,7 @@ from fake_bot_api import BOT_USERNAME, FakeBotApi
 
 from bot.answer import ROLE_QUESTION
 from bot.engine import Engine
+from handlers.commands import TOPICS_PER_PAGE
 
 ANNA = 1001  # German Telegram app
 JOHN = 1002  # English Telegram app
@@ -102,11 +103,13 @@ async def test_close_topics_are_offered_as_buttons_that_answer_the_other_topic(
 async def test_topics_are_browsed_with_buttons_then_where_then_the_answer(
         telegram_api, start_bot, engine: Engine):
     anna = telegram_api.user(ANNA)
+    pages = -(-len(engine.kb.topics) // TOPICS_PER_PAGE)
     async with start_bot():
         catalogue = await ask(telegram_api, ANNA, "/topics")
-        assert "Seite 1/4" in catalogue.plain and len(catalogue.buttons) == 9  # 8 topics + next
+        assert f"Seite 1/{pages}" in catalogue.plain
+        assert len(catalogue.buttons) == TOPICS_PER_PAGE + 1  # a page of topics + next
         telegram_api.press(anna, catalogue, catalogue.button("Weiter")["callback_data"])
-        await telegram_api.wait_for(lambda: "Seite 2/4" in catalogue.plain, what="page 2")
+        await telegram_api.wait_for(lambda: f"Seite 2/{pages}" in catalogue.plain, what="page 2")
         telegram_api.press(anna, catalogue, "t:kita-platz")
         where = await telegram_api.next_message(ANNA)
         answer = await ask(telegram_api, ANNA, "Hameln")
