@@ -38,7 +38,8 @@ def _mention_from_json(data: dict[str, Any]) -> Mention:
     refs = [PlaceRef(r["kind"], r["key"], r["via"]) for r in data["refs"]]
     others = [PlaceRef(r["kind"], r["key"], r["via"]) for r in data.get("others", ())]
     return Mention(-1, -1, data["text"], refs, data.get("edits", 0), data.get("role"),
-                   data.get("direction"), others, data.get("other_person", False))
+                   data.get("direction"), others, data.get("other_person", False),
+                   data.get("not_role"))
 
 
 class Engine:

@@ -187,6 +187,8 @@ class Language:
     qualifiers: frozenset[str]
     name_links: frozenset[str] = frozenset()
     conjunctions: frozenset[str] = frozenset()
+    negations: frozenset[str] = frozenset()
+    """"kein", "nicht", "not": a role word right after one does not hold ("keinen Wohnsitz in X")."""
     other_persons: frozenset[str] = frozenset()
     """Words for someone else ("Mutter", "my father"): a place after them is that person's."""
     self_words: frozenset[str] = frozenset()
@@ -700,6 +702,7 @@ def _read_language(reader: _Reader, path: Path) -> Language:
         qualifiers=words("qualifiers"),
         name_links=words("name_links"),
         conjunctions=words("conjunctions"),
+        negations=words("negations"),
         other_persons=words("other_persons"),
         self_words=words("self_words"),
     )

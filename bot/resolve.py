@@ -132,7 +132,10 @@ class Resolver:
             tiers.append(([m for m in mentions if m.direction == "from" and not m.role], False))
         for stand_in in ROLE_STAND_INS.get(role, ()):
             tiers.append(([m for m in mentions if m.role == stand_in], True))
-        unmarked = [m for m in mentions if not m.role]
+        denied = {(r.kind, r.key) for m in mentions if m.not_role == role for r in m.refs}
+        # A place the message denies the role for is no implied candidate, nor is its namesake.
+        unmarked = [m for m in mentions if not m.role
+                    and not any((r.kind, r.key) in denied for r in m.refs)]
         if role == "residence" and u.moving:
             unmarked = [m for m in unmarked if m.direction != "from"]
         if role == "route_start":

@@ -58,10 +58,12 @@ class Mention:
     """Other places of the same name, not chosen but offered as a one-tap alternative."""
     other_person: bool = False
     """The place of someone else the message speaks of ("meine Mutter wohnt in …")."""
+    not_role: str | None = None
+    """A role the message denies for this place ("keinen Wohnsitz in Isernhagen")."""
 
     def to_json(self) -> dict:
         return {"text": self.text, "role": self.role, "direction": self.direction,
-                "edits": self.edits,
+                "edits": self.edits, "not_role": self.not_role,
                 "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs],
                 "others": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.others],
                 "other_person": self.other_person}
@@ -551,8 +553,16 @@ class Understander:
             # it ("Lügde mein Wohnort"); only then one from the clause before.
             for candidates in ([t for t in reversed(before) if t.clause == clause], after,
                                [t for t in reversed(before) if t.clause != clause]):
-                m.role = next(filter(None, map(self._role_of, (t.text for t in candidates))), None)
-                if m.role:
+                cue = next((t for t in candidates if self._role_of(t.text)), None)
+                if cue is not None:
+                    # "keinen Wohnsitz in X", "wohne nicht in X": a denial near the role word,
+                    # or between it and the place
+                    upto = m.start if cue.index < m.start else cue.index
+                    negated = any(tokens[i].text in self.lang.negations
+                                  for i in range(max(0, cue.index - 2), upto))
+                    m.role = self._role_of(cue.text)
+                    if negated:
+                        m.role, m.not_role = None, m.role
                     break
 
     def _role_of(self, word: str) -> str | None:

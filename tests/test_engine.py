@@ -90,7 +90,7 @@ def test_place_outside_the_region_is_said_so(engine: Engine):
 
 
 def test_administrative_question_outside_the_catalogue_is_logged_not_guessed(engine: Engine):
-    a = ask(engine, "Wo bekomme ich in Hameln einen Angelschein?")
+    a = ask(engine, "Wo bekomme ich in Hameln eine Namensänderung?")
     assert (a["reason"], a["topic"], a["answered"], a["logs_hurdle"]) == (
         "no_topic", None, False, True)
 

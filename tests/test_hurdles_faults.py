@@ -25,7 +25,7 @@ ANNA, BOB = 7001, 7002
 TOWNS = ["Hameln", "Rinteln", "Minden", "Höxter", "Holzminden", "Detmold", "Lügde", "Bückeburg",
          "Stadthagen", "Nienburg", "Herford", "Lemgo", "Hildesheim", "Springe", "Bad Pyrmont",
          "Bodenwerder"]
-QUESTIONS = [f"Wo bekomme ich einen Angelschein? Ich wohne in {town}. "
+QUESTIONS = [f"Wo bekomme ich eine Namensänderung? Ich wohne in {town}. "
              + " ".join(["Ich habe schon überall gesucht und nichts gefunden."] * 6)
              for town in TOWNS]
 """Questions the bot cannot answer: each one is logged as a hurdle (long, so that a full disk

@@ -39,7 +39,7 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_bundled_base_is_valid_and_complete():
     kb = load_knowledge()
     assert set(kb.districts) == DESIGN_DISTRICTS
-    assert set(kb.topics) == DESIGN_TOPICS
+    assert set(kb.topics) >= DESIGN_TOPICS and len(kb.topics) >= 65
     assert {d.land for d in kb.districts.values()} == {"NI", "NW"}
     assert len(kb.municipalities) >= 201
     for topic in kb.topics.values():

@@ -85,13 +85,24 @@ def test_a_qualified_name_settles_the_place(engine: Engine, question: str, distr
 
 @pytest.mark.parametrize(("question", "wrong_topic"), [
     ("Hundeführerschein Hameln", "fuehrerschein"),
-    ("Kfz-Steuer Hameln", "kfz-zulassung"),
     ("Parkerlaubnis für Handwerker in Hameln", "handwerkskammer"),
 ])
 def test_a_compound_is_not_its_head_words_topic(engine: Engine, question: str, wrong_topic: str):
     reply = ask(engine, question)
     assert reply["topic"] != wrong_topic
     assert not reply["answered"]
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("Kfz-Steuer Hameln", "kfz-steuer"),
+    ("Baumfällung Minden", "baumfaellung"),
+    ("Umweltplakette Hameln", "umweltplakette"),
+    ("Unterhaltsvorschuss Minden", "unterhaltsvorschuss"),
+    ("Ich möchte mich einbürgern lassen, ich wohne in Rinteln", "einbuergerung"),
+    ("Wo kann ich Zeugnisse beglaubigen lassen?", "beglaubigung"),
+])
+def test_services_people_ask_for_have_a_topic_of_their_own(engine: Engine, question, topic):
+    assert ask(engine, question)["topic"] == topic
 
 
 def test_a_topics_exclusion_phrase_keeps_it_out(engine: Engine):
@@ -157,7 +168,7 @@ def test_a_broken_gazetteer_line_names_file_and_line(kb_copy: Path):
 
 def test_an_uncovered_service_that_is_a_topic_is_reported(kb_copy: Path):
     path = kb_copy / "uncovered.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("id: kfz-steuer", "id: wohngeld"),
+    path.write_text(path.read_text(encoding="utf-8").replace("id: schaedlinge", "id: wohngeld"),
                     encoding="utf-8")
     with pytest.raises(KnowledgeError) as err:
         load_knowledge(kb_copy)
@@ -193,3 +204,19 @@ def test_an_outside_place_alone_is_told_it_lies_outside(engine: Engine):
     reply = ask(engine, "Ich wohne in Flensburg")
     assert reply["reason"] == "needs_topic" and "Schleswig-Holstein" in reply["text"]
     assert reply["places"][0]["districts"] == []
+
+
+# --- a denied role ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "town"), [
+    ("Ich wohne nicht in Hameln, sondern in Rinteln. Wo melde ich mein Auto an?", "Rinteln"),
+    ("I don't live in Hameln, I live in Rinteln. Car registration?", "Rinteln"),
+])
+def test_a_place_where_the_asker_does_not_live_does_not_decide(engine: Engine, question, town):
+    assert ask(engine, question)["municipality"] == town
+
+
+def test_a_denied_residence_is_asked_for_rather_than_assumed(engine: Engine):
+    reply = ask(engine, "Wir haben keinen Wohnsitz in Isernhagen, wollen aber in Isernhagen heiraten.")
+    assert (reply["reason"], reply["needs"]) == ("needs_place", "residence")

@@ -8,7 +8,7 @@ from contextlib import closing
 from bot.hurdles import HurdleStore
 
 MALLORY = 9501
-HOSTILE = ("Angelschein in Hameln?'); DROP TABLE entries; -- \u200b<b>x</b> "
+HOSTILE = ("Namensänderung in Hameln?'); DROP TABLE entries; -- \u200b<b>x</b> "
            "\" OR 1=1; UPDATE hurdles SET status='not_a_hurdle'")
 
 

@@ -64,14 +64,14 @@ async def test_forged_or_foreign_feedback_buttons_log_nothing(telegram_api, star
 async def test_unanswerable_questions_are_logged_and_so_is_an_abandoned_where(
         telegram_api, start_bot, hurdle_store: HurdleStore):
     async with start_bot():
-        await ask(telegram_api, ANNA, "Wo bekomme ich einen Angelschein? Ich wohne in Hameln.")
+        await ask(telegram_api, ANNA, "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln.")
         await ask(telegram_api, ANNA, "Wo bekomme ich einen Kita-Platz?")  # where? …
         await ask(telegram_api, ANNA, "Hallo")  # … small talk keeps it open …
         await ask(telegram_api, ANNA, CAR)  # … a new question abandons it
         await ask(telegram_api, ANNA, "Lügde")  # so this completes nothing
     logged = {(h.reason, h.topic, h.title) for h in await hurdle_store.hurdles()}
     assert logged == {
-        ("no_topic", None, "Wo bekomme ich einen Angelschein? Ich wohne in Hameln."),
+        ("no_topic", None, "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln."),
         ("needs_place", "kita-platz", "Wo bekomme ich einen Kita-Platz?"),
     }
 
@@ -84,7 +84,7 @@ async def test_forget_deletes_the_users_hurdles_and_conversation_state(
     async with start_bot() as app:
         answer = await ask(telegram_api, ANNA, CAR)
         await press_button(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
-        await ask(telegram_api, BOB, "Wo bekomme ich einen Angelschein? Ich wohne in Hameln.")
+        await ask(telegram_api, BOB, "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln.")
         await ask(telegram_api, ANNA, "/language")
         await ask(telegram_api, ANNA, "Wo bekomme ich einen Kita-Platz?")
         await app.update_persistence()

@@ -18,7 +18,7 @@ CONVERSATION = [
     "Lügde",  # completes the question before
     "Hallo",
     "Ich wohne in Lügde und arbeite in Hameln – wo verlängere ich meine Aufenthaltserlaubnis?",
-    "Wo bekomme ich einen Angelschein? Ich wohne in Hameln.",
+    "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln.",
     "Wie wird das Wetter morgen?",
     "I live in Stadthagen and want to register my car",
     "Wohngeld beantragen in 32676",

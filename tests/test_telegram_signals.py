@@ -95,7 +95,7 @@ def config_for(folder: Path, api: FakeBotApi, **top: object) -> Path:
 
 def questions(user_id: int) -> list[str]:
     """Six questions the bot cannot answer (each is logged), different for each person."""
-    return [f"Wo bekomme ich einen Angelschein Nr. {user_id}-{i}? Ich wohne in {town}."
+    return [f"Wo bekomme ich eine Namensänderung Nr. {user_id}-{i}? Ich wohne in {town}."
             for i, town in enumerate(TOWNS)]
 
 

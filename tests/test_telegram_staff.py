@@ -101,7 +101,7 @@ async def test_missing_hurdles_and_bad_numbers_are_answered_plainly(telegram_api
 async def test_the_staff_chat_hears_of_each_new_hurdle_once(telegram_api, start_bot, bot_config,
                                                            hurdle_store):
     bot_config.staff_chat_id = -100999
-    question = "Wo bekomme ich einen Angelschein? Ich wohne in Hameln."
+    question = "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln."
     async with start_bot(config=bot_config):
         await ask(telegram_api, ANNA, question)
         await ask(telegram_api, ANNA, question)
