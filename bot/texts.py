@@ -83,13 +83,20 @@ class Texts:
             return text
         return text.format(**{"region": self.region.get(lang, ""), **values})
 
-    def small_talk_reply(self, lang: str, message: str) -> str | None:
-        """The reply for a short social message ("Danke", "tschüss", "ok"), None for a greeting."""
+    def small_talk_kind(self, message: str) -> str | None:
+        """The kind of a short social message ("Danke" → thanks), None for a greeting."""
         words = f" {fold(message)} "
-        for _, triggers, reply in self.small_talk:
+        for kind, triggers, _ in self.small_talk:
             if any(f" {w} " in words for w in triggers):
-                return reply.get(lang) or reply.get("de")
+                return kind
         return None
+
+    def small_talk_reply(self, lang: str, kind: str | None) -> str:
+        """The reply to small talk of `kind`; the greeting for None or an unknown kind."""
+        for name, _, reply in self.small_talk:
+            if name == kind:
+                return reply.get(lang) or reply.get("de") or ""
+        return self.get(lang, "answer.small_talk")
 
 
 def number(lang: str, value: int) -> str:
