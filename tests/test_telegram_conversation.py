@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from fake_bot_api import BOT_USERNAME, FakeBotApi
 
-from bot.answer import ROLE_QUESTION
 from bot.engine import Engine
+from bot.knowledge import load_knowledge
 
 ANNA = 1001  # German Telegram app
 JOHN = 1002  # English Telegram app
@@ -16,6 +16,8 @@ GROUP = -100777
 
 CROSS_BORDER = ("Ich wohne in Lügde und arbeite in Hameln – wo verlängere ich meine "
                 "Aufenthaltserlaubnis?")
+
+RESIDENCE_QUESTION = load_knowledge().texts.get("de", "role.residence.question")
 
 
 async def ask(api: FakeBotApi, user_id: int, text: str, language: str = "de"):
@@ -35,7 +37,8 @@ async def test_start_greets_in_the_users_language_and_commands_are_registered_in
     assert en.plain.startswith("Hello John!") and "residence permit" in en.plain
     english = [c["command"] for c in telegram_api.commands_for()]
     german = telegram_api.commands_for(language_code="de")
-    assert english == [c["command"] for c in german] == ["start", "help", "topics", "language",
+    assert english == [c["command"] for c in german] == ["start", "help", "topics", "cancel",
+                                                         "language",
                                                          "privacy", "forget"]
     assert german[0]["description"] == "Begrüßung und Beispiel"
     staff = telegram_api.commands_for(scope={"type": "chat", "chat_id": 900})
@@ -78,7 +81,7 @@ async def test_when_the_place_is_missing_the_bot_asks_and_the_next_message_compl
     async with start_bot():
         asked = await ask(telegram_api, ANNA, question)
         answer = await ask(telegram_api, ANNA, place)
-    assert ROLE_QUESTION["de"]["residence"] in asked.plain
+    assert RESIDENCE_QUESTION in asked.plain
     assert not asked.buttons  # no feedback on a question back
     assert expected.reason == "answered" and expected.municipality == "Lügde"
     assert expected.office.name in answer.plain and "Wohnort in Lügde" in answer.plain
@@ -111,7 +114,7 @@ async def test_topics_are_browsed_with_buttons_then_where_then_the_answer(
         where = await telegram_api.next_message(ANNA)
         answer = await ask(telegram_api, ANNA, "Hameln")
     expected = engine.ask("Kita-Platz in Hameln")
-    assert ROLE_QUESTION["de"]["residence"] in where.plain
+    assert RESIDENCE_QUESTION in where.plain
     assert expected.office.name in answer.plain and "Wohnort in Hameln" in answer.plain
 
 
