@@ -108,7 +108,7 @@ def answer_view(engine: Engine, answer: Answer, record: str | None, expanded: bo
         blocks = [esc(lead(kb, answer))]
         if still_open:
             blocks.append(esc(still_open_text(engine, lang, still_open)))
-    keep: list[str] = []
+    keep: list[str] = [blocks.pop()] if card and expanded else []  # the source stays
     if record is not None and not used:
         if answer.reason == "needs_place":
             rows.extend([button(choice, f"c:{record}:{i}")]
