@@ -42,10 +42,24 @@ class Turn:
         return self.answer.context is not None
 
 
+def settle(text: str, choices: list[str]) -> str:
+    """A place offered as a choice ("Springe (Region Hannover)", "Gehrden (Brakel, Kreis
+    Höxter)"), pressed or typed back, as the engine reads it unambiguously: the municipality."""
+    for choice in choices:
+        if " ".join(text.split()).casefold() != choice.casefold():
+            continue
+        name, _, qualifier = choice.partition(" (")
+        qualifier = qualifier.rstrip(")")
+        return qualifier.split(",")[0].strip() if "," in qualifier else name
+    return text
+
+
 def take(state: dict[str, Any], text: str, ask: Ask, topic: str | None = None) -> Turn:
     """One message (or a topic chosen by button when `topic` is given) in a conversation."""
     state = dict(state)
     pending = state.get(PENDING)
+    if pending and topic is None:
+        text = settle(text, pending.get("choices", []))
     recipe: Recipe = {"text": text, "ctx": pending if topic is None else None, "topic": topic}
     answer = ask(recipe)
     if pending and topic is None and recipe["ctx"] is None:  # unreadable: dropped, no hurdle
@@ -61,7 +75,8 @@ def take(state: dict[str, Any], text: str, ask: Ask, topic: str | None = None) -
             p["districts"] for p in answer.places):
         state[PLACE] = text  # "Ich wohne in Lügde" alone: it answers the next question's 'where?'
     if answer.context is not None:
-        state[PENDING] = answer.context.to_json()
+        state[PENDING] = answer.context.to_json() | (
+            {"choices": list(answer.choices)} if answer.choices else {})
     elif continued or started_new:
         state.pop(PENDING, None)
     hurdles: list[tuple[Answer, str | None]] = []
