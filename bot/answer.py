@@ -1,4 +1,7 @@
-"""The reply: structured fields for JSON and Telegram, and plain text a person reads."""
+"""The typed reply of the engine: office, place, notes, things to bring, sources, choices.
+
+Every text comes from the knowledge base (texts.yaml); `bot/render_text.py` turns an answer into the
+plain text of `weserbot ask` (and `text` of the JSON), `handlers/render.py` into Telegram HTML."""
 
 from __future__ import annotations
 
@@ -9,125 +12,6 @@ from typing import Any
 from bot.knowledge import KnowledgeBase, Office, Topic
 from bot.resolve import Resolution
 
-ROLE_QUESTION = {
-    "de": {
-        "residence": "In welchem Ort wohnen Sie (Ort, Ortsteil oder Postleitzahl)?",
-        "business_site": "In welchem Ort liegt der Betrieb bzw. die Betriebsstätte?",
-        "property": "In welchem Ort liegt das Grundstück?",
-        "route_start": "In welchem Ort beginnt der Transport?",
-        "site": "In welchem Ort soll das Vorhaben stattfinden (z. B. die Wasserentnahme)?",
-        "event_place": "In welchem Ort ist es geschehen (z. B. Geburtsort, Sterbeort, Ort der Trauung)?",
-    },
-    "en": {
-        "residence": "Which town do you live in (town, village or postcode)?",
-        "business_site": "In which town is the business or company site?",
-        "property": "In which town is the property?",
-        "route_start": "In which town does the transport start?",
-        "site": "In which town will it take place (e.g. where the water is taken)?",
-        "event_place": "In which town did it happen (e.g. place of birth, death or marriage)?",
-    },
-}
-
-TEXT = {
-    "de": {
-        "small_talk": "Hallo! Ich bin WeserBot. Ich sage Ihnen, welches Amt im Weserbergland und "
-                      "Umgebung für Sie zuständig ist. Fragen Sie z. B.: „Ich wohne in Lügde – wo "
-                      "verlängere ich meine Aufenthaltserlaubnis?“",
-        "off_topic": "Dabei kann ich leider nicht helfen. Ich beantworte Fragen dazu, welches Amt "
-                     "für Sie zuständig ist, z. B. „Wo melde ich mein Auto an? Ich wohne in Rinteln.“",
-        "empty": "Ich habe keine Frage erkannt. Schreiben Sie mir z. B.: „Wo beantrage ich Wohngeld? "
-                 "Ich wohne in Hameln.“",
-        "no_topic": "Zu dieser Frage habe ich noch keine verlässliche Auskunft. Ich habe sie "
-                    "notiert, damit das Team die Wissensbasis ergänzen kann. Wenden Sie sich bis "
-                    "dahin an das Bürgerbüro Ihrer Stadt oder Gemeinde.",
-        "outside_region": "{place} liegt{land} außerhalb meines Gebiets (Landkreise Hameln-Pyrmont, "
-                          "Holzminden, Schaumburg, Hildesheim, Nienburg, Region Hannover; Kreise "
-                          "Lippe, Minden-Lübbecke, Höxter, Herford). Für {topic} ist dort die "
-                          "örtliche {label} zuständig.",
-        "needs_place": "Bei „{topic}“ kommt es darauf an, {why}.",
-        "choose": "Der Ort ist nicht eindeutig – gemeint sein kann: {towns}.",
-        "responsible": "Zuständig für „{topic}“:",
-        "because": "(maßgeblich: {role} in {place})",
-        "bring": "Mitbringen:",
-        "links": "Mehr dazu:",
-        "cross_border": "Wohn- und Arbeitsort liegen in verschiedenen Bundesländern:",
-        "source": "Quelle: {source}, geprüft am {checked}.",
-        "unsure": "Ich bin mir nicht ganz sicher, ob ich Sie richtig verstanden habe – bitte "
-                  "prüfen Sie die Angaben.",
-        "alternatives": "Meinten Sie vielleicht: {titles}?",
-        "which_topic": "Meinten Sie {titles}?",
-        "place_noted": "Ich habe mir {place} gemerkt. Wobei kann ich helfen? Fragen Sie z. B. "
-                       "„Wo melde ich mein Auto an?“ oder „Wo beantrage ich Wohngeld?“",
-        "place_outside": "{place} liegt{land} außerhalb meines Gebiets (Landkreise Hameln-Pyrmont, "
-                         "Holzminden, Schaumburg, Hildesheim, Nienburg, Region Hannover; Kreise "
-                         "Lippe, Minden-Lübbecke, Höxter, Herford). Wobei kann ich helfen?",
-        "or": "oder",
-        "other_places": "Falls Sie einen anderen Ort dieses Namens meinen: {places}.",
-        "in_land": " in {land},",
-        "phone": "Telefon", "email": "E-Mail", "web": "Web",
-    },
-    "en": {
-        "small_talk": "Hello! I am WeserBot. I tell you which office in the Weser region is "
-                      "responsible for you. Ask me, for example: \"I live in Lügde – where do I "
-                      "extend my residence permit?\"",
-        "off_topic": "Sorry, I can't help with that. I answer which office is responsible for you, "
-                     "e.g. \"Where do I register my car? I live in Rinteln.\"",
-        "empty": "I did not find a question. Try: \"Where do I apply for housing benefit? I live in "
-                 "Hameln.\"",
-        "no_topic": "I don't have reliable information on this yet. I have noted the question so "
-                    "that the team can add it. Until then, please ask your town hall (Bürgerbüro).",
-        "outside_region": "{place} is{land} outside my area (districts Hameln-Pyrmont, Holzminden, "
-                          "Schaumburg, Hildesheim, Nienburg, Region Hannover, Lippe, "
-                          "Minden-Lübbecke, Höxter, Herford). For {topic}, the local {label} there "
-                          "is responsible.",
-        "needs_place": "For “{topic}” it depends on {why}.",
-        "choose": "That place name is not unique – it could be: {towns}.",
-        "responsible": "Responsible office for “{topic}”:",
-        "because": "(deciding: {role} in {place})",
-        "bring": "Bring:",
-        "links": "More:",
-        "cross_border": "Your places lie in different federal states:",
-        "source": "Source: {source}, checked {checked}.",
-        "unsure": "I am not completely sure I understood you – please double-check.",
-        "alternatives": "Did you perhaps mean: {titles}?",
-        "which_topic": "Did you mean {titles}?",
-        "place_noted": "I have noted {place}. What can I help you with? Ask, for example, \"Where do "
-                       "I register my car?\" or \"Where do I apply for housing benefit?\"",
-        "place_outside": "{place} is{land} outside my area (districts Hameln-Pyrmont, Holzminden, "
-                         "Schaumburg, Hildesheim, Nienburg, Region Hannover, Lippe, "
-                         "Minden-Lübbecke, Höxter, Herford). What can I help you with?",
-        "or": "or",
-        "other_places": "If you mean another place of that name: {places}.",
-        "in_land": " in {land},",
-        "phone": "Phone", "email": "E-mail", "web": "Web",
-    },
-}
-
-ROLE_QUESTION_OTHER = {
-    "de": {"residence": "In welchem Ort wohnt die Person, um die es geht (Ort, Ortsteil oder "
-                        "Postleitzahl)?"},
-    "en": {"residence": "Which town does the person concerned live in (town, village or "
-                        "postcode)?"},
-}
-ROLE_WHY_OTHER = {
-    "de": {"residence": "wo die Person wohnt, um die es geht"},
-    "en": {"residence": "where the person concerned lives"},
-}
-ROLE_WHY = {
-    "de": {"residence": "wo Sie wohnen", "business_site": "wo der Betrieb seinen Sitz hat",
-           "property": "wo das Grundstück liegt", "route_start": "wo der Transport beginnt",
-           "site": "wo das Vorhaben stattfindet", "event_place": "wo das Ereignis stattfand"},
-    "en": {"residence": "where you live", "business_site": "where the business is located",
-           "property": "where the property is", "route_start": "where the transport starts",
-           "site": "where it takes place", "event_place": "where it happened"},
-}
-ROLE_NAME = {
-    "de": {"residence": "Wohnort", "business_site": "Betriebssitz", "property": "Grundstück",
-           "route_start": "Start des Transports", "site": "Ort des Vorhabens",
-           "event_place": "Ort des Ereignisses"},
-    "en": {"residence": "residence", "business_site": "business site", "property": "property",
-           "route_start": "start of the route", "site": "site", "event_place": "place of the event"},
-}
 
 class Reason(StrEnum):
     """Why a reply is what it is (the `reason` of `weserbot ask --json`)."""
@@ -171,6 +55,24 @@ class Answer:
     bring: list[str] = field(default_factory=list)
     links: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    """Notes for the Land that applies and the office's own note (never its staff_note)."""
+    topic_title: str | None = None
+    place: str | None = None
+    """The deciding place as the answer names it (municipality, else district)."""
+    cross_border: str | None = None
+    """What it changes that the asker's places lie in two Länder (one sentence)."""
+    cross_kind: str | None = None
+    """Which places differ: home_work, move, route or places (the heading's key in texts.yaml)."""
+    land: str | None = None
+    """The Land whose rules apply (its name in the answer's language)."""
+    outside: str | None = None
+    outside_land: str | None = None
+    office_label: str | None = None
+    for_other: bool = False
+    small_talk: str | None = None
+    """The kind of small talk (thanks, goodbye, ok, …; None: a greeting)."""
+    kind: str | None = None
+    """How the message was understood (question, small_talk, off_topic, empty, place_only)."""
     context: Any = field(default=None, repr=False)
     """The open question (engine Context) when the answer asks for a place."""
 
@@ -196,128 +98,91 @@ class Answer:
         }
 
 
-def office_lines(office: Office, lang: str) -> list[str]:
-    """Name, address and contact of an office, one item a line, only what is known."""
-    t = TEXT[lang]
-    lines = [office.name]
-    a = office.address
-    street = a.get("street")
-    town = " ".join(x for x in (a.get("postcode"), a.get("town")) if x)
-    if street or town:
-        lines.append(", ".join(x for x in (street, town) if x))
-    if office.phone:
-        lines.append(f"{t['phone']}: {office.phone}")
-    if office.email:
-        lines.append(f"{t['email']}: {office.email}")
-    if office.url:
-        lines.append(f"{t['web']}: {office.url}")
-    return lines
-
-
 def compose_topic_choice(kb: KnowledgeBase, question: str, lang: str, topics: list[str],
                          places: list[dict[str, Any]]) -> Answer:
     """Two topics fit equally well and lead to different offices: ask which one is meant."""
-    t = TEXT[lang]
-    titles = [f"„{kb.topics[x].title[lang]}“" if lang == "de" else f"“{kb.topics[x].title[lang]}”"
-              for x in topics]
-    joined = f"{', '.join(titles[:-1])} {t['or']} {titles[-1]}"
-    return Answer(question, lang, "needs_topic", t["which_topic"].format(titles=joined),
-                  alternatives=list(topics), choices=[kb.topics[x].title[lang] for x in topics],
-                  places=places)
+    answer = Answer(question, lang, Reason.NEEDS_TOPIC, "", alternatives=list(topics),
+                    choices=[kb.topics[x].title[lang] for x in topics], places=places,
+                    kind="question")
+    return _with_text(kb, answer)
 
 
 def compose_place_only(kb: KnowledgeBase, question: str, lang: str,
                        place: tuple[str, str | None, bool], places: list[dict[str, Any]]) -> Answer:
     """A message that names only a place: noted (inside) or told it lies outside; which topic?"""
-    t = TEXT[lang]
     name, land, inside = place
+    answer = Answer(question, lang, Reason.NEEDS_TOPIC, "", places=places, kind="place_only")
     if inside:
-        text = t["place_noted"].format(place=name)
+        answer.place = name
     else:
-        text = t["place_outside"].format(place=name,
-                                         land=t["in_land"].format(land=land) if land else "")
-    return Answer(question, lang, "needs_topic", text, places=places)
+        answer.outside, answer.outside_land = name, land
+    return _with_text(kb, answer)
 
 
 def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolution | None,
             alternatives: list[str], places: list[dict[str, Any]]) -> Answer:
-    """Build the reply for a message that was understood as `kind` and resolved as `res`."""
-    t = TEXT[lang]
+    """The typed answer for a message understood as `kind` and resolved as `res`."""
     if res is None:
         # An empty or emoji-only message is treated like a greeting: friendly, never logged.
-        return Answer(question, lang, kind if kind != "empty" else "small_talk", t[kind],
-                      places=places)
+        answer = Answer(question, lang, kind if kind != "empty" else Reason.SMALL_TALK, "",
+                        places=places, kind=kind)
+        if kind == "small_talk":
+            answer.small_talk = kb.texts.small_talk_kind(question)
+        return _with_text(kb, answer)
     topic: Topic | None = res.topic
     answer = Answer(question, lang, res.reason, "", topic=topic.id if topic else None,
                     role=res.role, needs=res.needs, confidence=res.confidence,
                     alternatives=alternatives, places=places, lands=sorted(res.lands),
-                    districts=sorted(res.districts))
-    alt_line = ""
-    if alternatives:
-        titles = ", ".join(kb.topics[a].title[lang] for a in alternatives)
-        alt_line = t["alternatives"].format(titles=titles)
-    if res.reason == "no_topic":
-        answer.text = t["no_topic"]
-        return answer
-    assert topic is not None
-    title = topic.title[lang]
-    if res.reason == "outside_region":
-        label = kb.office_kinds[topic.office_kind].label[lang]
-        land = t["in_land"].format(land=res.outside_land) if res.outside_land else ""
-        answer.text = t["outside_region"].format(place=res.outside, land=land, topic=title,
-                                                 label=label)
-        return answer
-    if res.reason == "needs_place":
-        why = (ROLE_WHY_OTHER if res.for_other else ROLE_WHY)[lang].get(res.needs)
-        parts = [t["needs_place"].format(topic=title, why=why or ROLE_WHY[lang][res.needs])]
-        if res.choices:
-            answer.choices = list(res.choices)
-            parts.append(t["choose"].format(towns=", ".join(answer.choices)))
-        questions = ROLE_QUESTION_OTHER if res.for_other else ROLE_QUESTION
-        parts.append(questions[lang].get(res.needs) or ROLE_QUESTION[lang][res.needs])
-        if alt_line:
-            parts.append(alt_line)
-        answer.text = " ".join(parts)
-        return answer
+                    districts=sorted(res.districts), kind=kind,
+                    topic_title=topic.title[lang] if topic else None, for_other=res.for_other)
+    if res.reason == Reason.NO_TOPIC or topic is None:
+        return _with_text(kb, answer)
+    if res.reason == Reason.OUTSIDE_REGION:
+        answer.outside, answer.outside_land = res.outside, res.outside_land
+        answer.office_label = kb.office_kinds[topic.office_kind].label[lang]
+        return _with_text(kb, answer)
+    if res.reason == Reason.NEEDS_PLACE:
+        answer.choices = list(res.choices)
+        return _with_text(kb, answer)
     office = res.office
     assert office is not None
     answer.office = office
     answer.district = res.district.id if res.district else None
     answer.municipality = res.municipality.name if res.municipality else None
-    answer.bring = list(topic.bring[lang])
-    answer.links = [{"title": link.title, "url": link.url} for link in topic.links]
+    if res.district is not None and res.role:
+        answer.place = answer.municipality or res.district.name
     land = res.district.land if res.district else None
+    answer.land = kb.lands.get(land, {}).get(lang) if land else None
+    answer.bring = list(topic.bring[lang])
+    answer.links = [{"title": link.title, "url": link.url} for link in topic.links
+                    if link.land is None or link.land == land]
     if land in topic.land_notes:
         answer.notes.append(topic.land_notes[land][lang])
     if office.note:
         answer.notes.append(office.note[lang])
-    cross = ""
     if len(res.lands) > 1:
-        others = sorted(res.lands - {land})
-        cross_lines = [t["cross_border"], *(topic.land_notes[x][lang] for x in others
-                                              if x in topic.land_notes)]
-        if topic.cross_border:
-            cross_lines.append(topic.cross_border[lang])
-        cross = " ".join(cross_lines)
-    lines = [t["responsible"].format(topic=title), *office_lines(office, lang)]
-    if res.district is not None and res.role:
-        place = res.municipality.name if res.municipality else res.district.name
-        lines.append(t["because"].format(role=ROLE_NAME[lang][res.role], place=place))
-    if answer.bring:
-        lines.append(f"{t['bring']} " + ", ".join(answer.bring))
-    lines.extend(answer.notes)
-    if cross:
-        lines.append(cross)
-        answer.notes.append(cross)
-    if answer.links:
-        lines.append(f"{t['links']} " + " ".join(link["url"] for link in answer.links))
-    lines.append(t["source"].format(source=office.source, checked=office.checked))
-    if res.confidence < CONFIDENT:
-        lines.append(t["unsure"])
-    if alt_line:
-        lines.append(alt_line)
-    if res.other_places:
-        answer.other_places = list(res.other_places)
-        lines.append(t["other_places"].format(places="; ".join(res.other_places)))
-    answer.text = "\n".join(lines)
+        answer.cross_kind = _cross_kind(topic, places)
+        answer.cross_border = (topic.cross_border.get(lang)
+                               or kb.texts.get(lang, "cross.land", land=answer.land or ""))
+    answer.other_places = list(res.other_places)
+    return _with_text(kb, answer)
+
+
+def _cross_kind(topic: Topic, places: list[dict[str, Any]]) -> str:
+    """Which of the asker's places lie in two Länder, for the heading of the cross-border line."""
+    roles = {p.get("role") for p in places if p.get("districts")}
+    directions = {p.get("direction") for p in places if p.get("districts")} - {None}
+    if topic.role == "route_start" or "route_start" in roles:
+        return "route"
+    if directions and topic.role == "residence":
+        return "move"
+    if "residence" in roles and roles & {"business_site", "site", "property"}:
+        return "home_work"
+    return "places"
+
+
+def _with_text(kb: KnowledgeBase, answer: Answer) -> Answer:
+    from bot.render_text import render_text
+
+    answer.text = render_text(kb, answer)
     return answer

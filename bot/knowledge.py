@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.normalize import fold
+from bot.texts import Texts, load_texts
 from bot.yamlfile import LineDict, LineList, Problem, YamlError, load_yaml
 
 ROLES = ("residence", "business_site", "property", "route_start", "site", "event_place")
@@ -48,6 +49,14 @@ class District:
     land: str
     key: str
     aliases: tuple[str, ...] = ()
+
+    @property
+    def short_name(self) -> str:
+        """The name as a list of districts reads it ("Hameln-Pyrmont", "Region Hannover")."""
+        for prefix in ("Landkreis ", "Kreis "):
+            if self.name.startswith(prefix):
+                return self.name[len(prefix):]
+        return self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +106,8 @@ class OutsidePlace:
 class Link:
     title: str
     url: str
+    land: str | None = None
+    """The Land whose law or portal it is: shown only when that Land applies."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,8 @@ class Office:
     derived: str | None = None
     """The rule this office follows from ("Kreisaufgabe nach …"), when no page names it directly."""
     staff_note: str | None = None
+    hours: dict[str, str] = field(default_factory=dict)
+    """Opening hours per language, when a source gives them (shown on the answer card)."""
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "address": self.address or None,
@@ -209,6 +222,8 @@ class KnowledgeBase:
     language: Language
     uncovered: dict[str, Uncovered] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    texts: Texts = field(default_factory=Texts)
+    """Every text a person reads, per language (texts.yaml)."""
 
 
 class _Reader:
@@ -333,12 +348,23 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     uncovered = _read_uncovered(reader, root / "uncovered.yaml", topics)
     kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
                        office_kinds, language, uncovered)
+    kb.texts = _read_texts(reader, root / "texts.yaml", kb)
     if not reader.unreadable:
         _check_coverage(reader, root, kb)
         _check_names(reader, root, kb)
     if reader.problems:
         raise KnowledgeError(reader.problems)
     return kb
+
+
+def _read_texts(reader: _Reader, path: Path, kb: KnowledgeBase) -> Texts:
+    """texts.yaml, with the region's districts listed per Land in the order of districts.yaml."""
+    names: dict[str, list[str]] = {}
+    for d in kb.districts.values():
+        names.setdefault(d.land, []).append(d.short_name)
+    texts, problems = load_texts(path, reader.rel(path), names, kb.lands)
+    reader.problems.extend(problems)
+    return texts
 
 
 def _read_districts(reader: _Reader, path: Path) -> tuple[dict, dict[str, District]]:
@@ -572,6 +598,7 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 _opt_str(as_of),
                 reader.get(path, item, "derived", str, where, required=False),
                 reader.get(path, item, "staff_note", str, where, required=False),
+                hours=reader.texts(path, item, "hours", where, required=False),
             ))
         kinds[path.stem] = OfficeKind(path.stem, reader.texts(path, data, "label", ""),
                                       tuple(offices))
@@ -609,8 +636,12 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
                 url = reader.get(path, link, "url", str, f"links[{i}]", default="")
                 if url and not url.startswith("https://"):
                     reader.error(path, link.line_of("url"), f"links[{i}].url", "must start https://")
+                land = reader.get(path, link, "land", str, f"links[{i}]", required=False)
+                if land and land not in ("NI", "NW"):
+                    reader.error(path, link.line_of("land"), f"links[{i}].land",
+                                 f"unknown Land '{land}' (NI or NW)")
                 links.append(Link(reader.get(path, link, "title", str, f"links[{i}]", default=url),
-                                  url))
+                                  url, land))
         notes = {}
         for land in reader.get(path, data, "land_notes", dict, "", required=False) or {}:
             notes[land] = reader.texts(path, data["land_notes"], land, "land_notes")

@@ -36,7 +36,7 @@ from handlers.context import SERVICES, Services, WeserContext
 from handlers.reload import reload_knowledge
 from handlers.safety import FloodGuard, PerUserUpdateProcessor, RetryingRateLimiter
 from handlers.send import reply
-from handlers.texts import COMMANDS, STAFF_COMMANDS, t
+from handlers.texts import commands as commands_menu
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ PERSIST_EVERY = 10
 TIMEOUTS = {"connect": 10.0, "read": 15.0, "write": 15.0, "pool": 10.0}
 """Seconds a Bot API call may take per phase; a call that times out is retried
 (RetryingRateLimiter). The read timeout of getUpdates adds the long-poll time."""
+NAVIGATION = ("d:", "tp:", "h:p:")
+"""Button presses that only move through views (Details, pages): not counted by the flood limit."""
 MEDIA = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
          | filters.VIDEO_NOTE | filters.Document.ALL | filters.ANIMATION | filters.CONTACT
          | filters.POLL | filters.Dice.ALL | filters.STORY)
@@ -123,7 +125,8 @@ def add_handlers(app: Application) -> None:
     app.add_handler(TypeHandler(Update, flood_limit), group=-1)
     message = filters.UpdateType.MESSAGE
     for name, callback in (("start", commands.start), ("help", commands.help_command),
-                           ("topics", commands.topics), ("language", commands.language),
+                           ("topics", commands.topics), ("cancel", commands.cancel_command),
+                           ("language", commands.language),
                            ("privacy", commands.privacy), ("forget", commands.forget),
                            ("hurdles", staff.hurdles_command), ("hurdle", staff.hurdle_command),
                            ("stats", staff.stats_command), ("reload", staff.reload_command)):
@@ -136,7 +139,11 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(addressed & MEDIA, conversation.on_media))
     # Button data comes from the user's side and can be forged: only exact shapes are handled.
     for pattern, callback in ((r"^fb:\d+:[+-]$", conversation.on_feedback),
-                              (r"^alt:\d+:[a-z0-9-]+$", conversation.on_alternative),
+                              (r"^alt:\d+:[a-z0-9-]+$", conversation.on_choice),
+                              (r"^c:\d+:\d+$", conversation.on_choice),
+                              (r"^d:\d+:[01]$", conversation.on_details),
+                              (r"^[on]:\d+$", conversation.on_other),
+                              (r"^x:\d+$", conversation.on_cancel_button),
                               (r"^t:[a-z0-9-]+$", commands.on_topic),
                               (r"^tp:\d+$", commands.on_topics_page),
                               (r"^lang:[a-z]{2}$", commands.on_language),
@@ -155,7 +162,8 @@ async def flood_limit(update: Update, context: WeserContext) -> None:
     if verdict == "ok":
         return
     if verdict == "warn":
-        text = t(context.lang(update), "flood", limit=context.services.flood.per_minute)
+        text = context.t(context.lang(update), "telegram.flood",
+                         limit=context.services.flood.per_minute)
         if update.callback_query:
             await update.callback_query.answer(text, show_alert=True)
         else:
@@ -167,7 +175,8 @@ def _counts(update: Update, context: WeserContext) -> bool:
     """Button presses, private messages, and group messages meant for the bot."""
     message = update.message
     if update.callback_query or message is None:
-        return update.callback_query is not None
+        data = update.callback_query.data if update.callback_query else None
+        return data is not None and not data.startswith(NAVIGATION)
     if message.chat.type == ChatType.PRIVATE or conversation.ADDRESSED.filter(message):
         return True
     return bool(message.text and message.text.startswith("/"))
@@ -175,7 +184,7 @@ def _counts(update: Update, context: WeserContext) -> bool:
 
 async def stale_button(update: Update, context: WeserContext) -> None:
     """A button this bot does not (or no longer) know."""
-    await update.callback_query.answer(t(context.lang(update), "gone"))
+    await update.callback_query.answer(context.t(context.lang(update), "telegram.gone"))
 
 
 async def on_error(update: object, context: WeserContext) -> None:
@@ -193,7 +202,7 @@ async def on_error(update: object, context: WeserContext) -> None:
     if update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id,
-                                           t(context.lang(update), "error"))
+                                           context.t(context.lang(update), "telegram.error"))
         except TelegramError as exc:
             log.warning("could not tell the user about the error: %s", exc)
 
@@ -223,18 +232,19 @@ async def _post_shutdown(app: Application) -> None:
 
 async def register_commands(app: Application, config: Config) -> None:
     """setMyCommands in English (default) and German; staff also see their commands."""
-    def listed(items: list[tuple[str, str]]) -> list[BotCommand]:
-        return [BotCommand(name, description) for name, description in items]
+    texts = app.bot_data[SERVICES].engine.kb.texts
+
+    def listed(lang: str, staff: bool = False) -> list[BotCommand]:
+        return [BotCommand(name, text) for name, text in commands_menu(texts, lang, staff)]
 
     bot = app.bot
-    await bot.set_my_commands(listed(COMMANDS["en"]))
-    await bot.set_my_commands(listed(COMMANDS["de"]), language_code="de")
+    await bot.set_my_commands(listed("en"))
+    await bot.set_my_commands(listed("de"), language_code="de")
     for user_id in sorted(config.staff_user_ids):
         scope = BotCommandScopeChat(user_id)
         try:
-            await bot.set_my_commands(listed(COMMANDS["en"] + STAFF_COMMANDS["en"]), scope=scope)
-            await bot.set_my_commands(listed(COMMANDS["de"] + STAFF_COMMANDS["de"]), scope=scope,
-                                      language_code="de")
+            await bot.set_my_commands(listed("en", True), scope=scope)
+            await bot.set_my_commands(listed("de", True), scope=scope, language_code="de")
         except (BadRequest, Forbidden) as exc:  # the staff member has not started the bot yet
             log.info("staff commands for %s not set: %s", user_id, exc)
 

@@ -1,38 +1,47 @@
-"""The everyday commands: /start /help /topics /language /privacy /forget."""
+"""The everyday commands: /start /help /topics /cancel /language /privacy /forget."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, Update
+from telegram import Update
 
 from handlers.context import WeserContext
-from handlers.conversation import answer_question
-from handlers.render import Markup, button, esc, keyboard
+from handlers.conversation import answer_question, cancel
+from handlers.render import button, esc, keyboard, topics_view
 from handlers.send import reply
-from handlers.texts import LANGS, t
+from handlers.staff import staff_allowed
+from handlers.texts import LANGS
 
 log = logging.getLogger(__name__)
 
-TOPICS_PER_PAGE = 8
 LANGUAGE_NAMES = {"de": "🇩🇪 Deutsch", "en": "🇬🇧 English"}
 
 
 async def start(update: Update, context: WeserContext) -> None:
-    """Greeting in the user's language: what the bot does, and an example."""
+    """Greeting with an example; `/start <topic-id>` (a deep link t.me/<bot>?start=<topic-id>)
+    starts that topic."""
+    topic = context.engine.kb.topics.get(context.args[0]) if context.args else None
+    if topic is not None:
+        await answer_question(update, context, topic.title[context.lang(update)], topic=topic.id)
+        return
     name = update.effective_user.first_name if update.effective_user else ""
-    await reply(update, context, t(context.lang(update), "start", name=esc(name)))
+    await reply(update, context, context.t(context.lang(update), "telegram.start", name=esc(name)))
 
 
 async def help_command(update: Update, context: WeserContext) -> None:
     """How to ask, and the commands."""
-    await reply(update, context, t(context.lang(update), "help", bot=esc(context.bot.username)))
+    lang = context.lang(update)
+    text = context.t(lang, "telegram.help", bot=esc(context.bot.username))
+    if staff_allowed(update, context):
+        text += "\n\n" + context.t(lang, "telegram.help_staff")
+    await reply(update, context, text)
 
 
 async def privacy(update: Update, context: WeserContext) -> None:
     """What is stored about a user, why, and for how long."""
     days = context.config.hurdles.retention_days
-    await reply(update, context, t(context.lang(update), "privacy", days=days))
+    await reply(update, context, context.t(context.lang(update), "telegram.privacy", days=days))
 
 
 async def forget(update: Update, context: WeserContext) -> None:
@@ -45,20 +54,25 @@ async def forget(update: Update, context: WeserContext) -> None:
     if persistence is not None:
         await persistence.drop_user_data(user_id)  # now, not at the next periodic save
     if count is None:
-        await reply(update, context, t(lang, "forget_partly"))
+        await reply(update, context, context.t(lang, "telegram.forget_partly"))
     else:
-        await reply(update, context, t(lang, "forget_done", count=count))
+        await reply(update, context, context.t(lang, "telegram.forget_done", count=count))
+
+
+async def cancel_command(update: Update, context: WeserContext) -> None:
+    """Drop the open question."""
+    await cancel(update, context)
 
 
 async def unknown_command(update: Update, context: WeserContext) -> None:
     """A command the bot does not have: point to /help."""
-    await reply(update, context, t(context.lang(update), "unknown_command"))
+    await reply(update, context, context.t(context.lang(update), "telegram.unknown_command"))
 
 
 async def language(update: Update, context: WeserContext) -> None:
     """Offer German and English."""
     markup = keyboard([[button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGS]])
-    await reply(update, context, t(context.lang(update), "language_pick"), markup)
+    await reply(update, context, context.t(context.lang(update), "telegram.language_pick"), markup)
 
 
 async def on_language(update: Update, context: WeserContext) -> None:
@@ -70,12 +84,12 @@ async def on_language(update: Update, context: WeserContext) -> None:
         return
     context.user_data["lang"] = code
     await query.answer()
-    await query.edit_message_text(t(code, "language_set"))
+    await query.edit_message_text(context.t(code, "telegram.language_set"))
 
 
 async def topics(update: Update, context: WeserContext) -> None:
     """The catalogue of topics as buttons."""
-    await reply(update, context, *topics_view(context, context.lang(update), 0))
+    await reply(update, context, *topics_view(context.engine, context.lang(update), 0))
 
 
 async def on_topics_page(update: Update, context: WeserContext) -> None:
@@ -83,7 +97,7 @@ async def on_topics_page(update: Update, context: WeserContext) -> None:
     query = update.callback_query
     page = query.data.partition(":")[2]
     await query.answer()
-    text, markup = topics_view(context, context.lang(update), int(page) if page.isdigit() else 0)
+    text, markup = topics_view(context.engine, context.lang(update), int(page) if page.isdigit() else 0)
     await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
 
 
@@ -94,22 +108,6 @@ async def on_topic(update: Update, context: WeserContext) -> None:
     topic = context.engine.kb.topics.get(topic_id)
     await query.answer()
     if topic is None:
-        await reply(update, context, *topics_view(context, context.lang(update), 0))
+        await reply(update, context, *topics_view(context.engine, context.lang(update), 0))
         return
     await answer_question(update, context, topic.title[context.lang(update)], topic=topic_id)
-
-
-def topics_view(context: WeserContext, lang: str, page: int) -> tuple[str, Markup]:
-    found = sorted(context.engine.kb.topics.values(), key=lambda tp: tp.title[lang].casefold())
-    pages = max(1, -(-len(found) // TOPICS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = found[page * TOPICS_PER_PAGE:(page + 1) * TOPICS_PER_PAGE]
-    rows: list[list[InlineKeyboardButton | None]] = [
-        [button(tp.title[lang], f"t:{tp.id}")] for tp in shown]
-    nav = []
-    if page > 0:
-        nav.append(button(t(lang, "previous"), f"tp:{page - 1}"))
-    if page < pages - 1:
-        nav.append(button(t(lang, "next"), f"tp:{page + 1}"))
-    rows.append(nav)
-    return t(lang, "topics", page=page + 1, pages=pages), keyboard(rows)

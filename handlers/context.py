@@ -63,6 +63,10 @@ class WeserContext(CallbackContext[ExtBot, dict, dict, dict]):
     def config(self) -> Config:
         return self.services.config
 
+    def t(self, lang: str, key: str, **values: Any) -> str:
+        """The text `key` of the knowledge base in `lang`, placeholders filled in."""
+        return self.engine.kb.texts.get(lang, key, **values)
+
     def lang(self, update: Update | Any) -> str:
         """The language of the bot's own texts for this user."""
         user = getattr(update, "effective_user", None)

@@ -1,10 +1,10 @@
-"""Questions and follow-ups: Telegram messages in, engine answers out, 👍/👎 and 'did you mean'.
+"""Questions and follow-ups: Telegram messages in, engine answers out, and the buttons under them.
 
-What a user's conversation keeps (user_data, persisted across restarts):
-  pending  the engine's open question (Context.to_json()) while the bot waits for a place
-  place    a town from a shared location, used for the next question that needs a place
-  answers  the recipes of the last answers (text, context, topic), so that 👎 can log exactly
-           that answer and 'did you mean' can ask again with another topic
+The dialogue itself (open question, remembered place, which hurdles to log) is bot/dialogue.py;
+these handlers only translate between Telegram and it. What a user's conversation keeps (user_data,
+persisted across restarts): the dialogue state (pending, place), `kbd` while the place keyboard is
+shown, and `answers`: the recipes of the last answers, so that their buttons (👍/👎, Details,
+choices, 'Meinten Sie') act on exactly that answer.
 """
 
 from __future__ import annotations
@@ -15,24 +15,33 @@ from typing import Any
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import filters
 
+from bot import dialogue
 from bot.answer import Answer
+from bot.dialogue import PENDING, PLACE
 from bot.engine import Context, Engine
 from handlers.context import WeserContext
-from handlers.render import FEEDBACK_REASONS, answer_view, esc, without_buttons
+from handlers.render import (
+    FEEDBACK_REASONS,
+    answer_view,
+    cancel_labels,
+    esc,
+    keyboard,
+    place_keyboard,
+    topics_view,
+)
 from handlers.safety import clean_text
-from handlers.send import reply
+from handlers.send import NO_PREVIEW, reply
 from handlers.staff import log_hurdle
-from handlers.texts import t
 
 log = logging.getLogger(__name__)
 
-PENDING, PLACE, ANSWERS, SEQ = "pending", "place", "answers", "seq"
+ANSWERS, SEQ, KEYBOARD = "answers", "seq", "kbd"
 KEEP_ANSWERS = 20
-"""Answers per user that can still be rated or re-asked."""
-CHAT_REASONS = frozenset({"small_talk", "off_topic"})
-"""Replies that are not a new question: an open question stays open across them."""
+"""Answers per user whose buttons still work."""
+STATE_KEYS = (PENDING, PLACE)
 
 
 class Addressed(filters.MessageFilter):
@@ -64,9 +73,20 @@ def without_mention(text: str, username: str | None) -> str:
 
 
 async def on_text(update: Update, context: WeserContext) -> None:
-    """A question or the answer to 'where?': the engine's answer, with buttons."""
-    text = without_mention(update.effective_message.text or "", context.bot.username)
-    await answer_question(update, context, clean_text(text))
+    """A question, the answer to 'where?', or 'Andere Frage' from the place keyboard."""
+    text = clean_text(without_mention(update.effective_message.text or "", context.bot.username))
+    if text in cancel_labels(context.engine.kb.texts):
+        await cancel(update, context)
+        return
+    await answer_question(update, context, text)
+
+
+async def cancel(update: Update, context: WeserContext) -> None:
+    """/cancel: drop the open question."""
+    was_open, state = dialogue.cancel(_state(context))
+    _store_state(context, state)
+    key = "telegram.cancelled" if was_open else "telegram.nothing_open"
+    await _send(update, context, context.t(context.lang(update), key), None)
 
 
 async def on_location(update: Update, context: WeserContext) -> None:
@@ -75,19 +95,20 @@ async def on_location(update: Update, context: WeserContext) -> None:
     where = update.effective_message.location
     place = nearest_place(context, where.latitude, where.longitude)
     if place is NO_GEO:
-        await reply(update, context, t(lang, "location_off"))
+        await _send(update, context, context.t(lang, "telegram.location_off"), None)
     elif place is None:
-        await reply(update, context, t(lang, "location_unknown"))
+        await _send(update, context, context.t(lang, "telegram.location_unknown"), None)
     elif context.user_data.get(PENDING):
         await answer_question(update, context, place)
     else:
         context.user_data[PLACE] = place
-        await reply(update, context, t(lang, "location_noted", place=esc(place)))
+        text = context.t(lang, "telegram.location_noted", place=esc(place))
+        await _send(update, context, text, topics_view(context.engine, lang, 0)[1])
 
 
 async def on_media(update: Update, context: WeserContext) -> None:
     """Photos, stickers, voice, files: say what the bot understands."""
-    await reply(update, context, t(context.lang(update), "media"))
+    await reply(update, context, context.t(context.lang(update), "telegram.media"))
 
 
 async def on_feedback(update: Update, context: WeserContext) -> None:
@@ -97,70 +118,110 @@ async def on_feedback(update: Update, context: WeserContext) -> None:
     _, rid, vote = query.data.split(":", 2)
     record = _record(update, context, rid)
     if record is None:
-        await query.answer(t(lang, _why_not(update, context)))
+        await query.answer(context.t(lang, "telegram." + _why_not(update, context)))
         return
     if record.get("rated"):
-        await query.answer(t(lang, "rated_already"))
+        await query.answer(context.t(lang, "telegram.rated_already"))
         return
     record["rated"] = vote
-    await query.answer(t(lang, "thanks_down" if vote == "-" else "thanks_up"))
+    await query.answer(context.t(lang, "telegram.thanks_down" if vote == "-" else
+                                 "telegram.thanks_up"))
     if vote == "-":
-        answer = ask(context, record)
-        await log_hurdle(context, answer, "negative_feedback", update.effective_user.id)
-    await query.edit_message_reply_markup(without_buttons(
-        query.message.reply_markup, lambda b: str(b.callback_data or "").startswith("fb:")))
+        await log_hurdle(context, ask(context, record), "negative_feedback",
+                         update.effective_user.id)
+    await _redraw(update, context, rid, record)
 
 
-async def on_alternative(update: Update, context: WeserContext) -> None:
-    """A 'did you mean …' button: the same question, answered for the other topic."""
+async def on_details(update: Update, context: WeserContext) -> None:
+    """Details / Weniger: the same message, expanded or collapsed in place."""
     query = update.callback_query
-    _, rid, topic = query.data.split(":", 2)
+    _, rid, how = query.data.split(":", 2)
     record = _record(update, context, rid)
-    if record is None or topic not in record.get("alts", ()):
-        await query.answer(t(context.lang(update), _why_not(update, context)))
+    if record is None:
+        await query.answer(context.t(context.lang(update), "telegram." + _why_not(update, context)))
         return
     await query.answer()
-    await answer_question(update, context, record["question"], topic=topic)
+    record["open"] = how == "1"
+    await _redraw(update, context, rid, record)
+
+
+async def on_choice(update: Update, context: WeserContext) -> None:
+    """A button of a 'which one?' question (a place, or another topic): answered once."""
+    query = update.callback_query
+    kind, rid, value = query.data.split(":", 2)
+    record = _record(update, context, rid)
+    lang = context.lang(update)
+    if record is None:
+        await query.answer(context.t(lang, "telegram." + _why_not(update, context)))
+        return
+    if record.get("used"):
+        await query.answer(context.t(lang, "telegram.done_already"))
+        return
+    if kind == "alt" and value not in record.get("alts", ()):
+        await query.answer(context.t(lang, "telegram.gone"))
+        return
+    choices = record.get("choices", [])
+    if kind == "c" and not (value.isdigit() and int(value) < len(choices)):
+        await query.answer(context.t(lang, "telegram.gone"))
+        return
+    record["used"] = True
+    await query.answer()
+    await _edit_markup(query, _kept_buttons(query.message.reply_markup))
+    if kind == "alt":
+        await answer_question(update, context, record["question"], topic=value)
+    else:
+        await answer_question(update, context, choices[int(value)])
+
+
+async def on_cancel_button(update: Update, context: WeserContext) -> None:
+    """'Andere Frage' under a question back: drop it and its buttons."""
+    query = update.callback_query
+    await query.answer()
+    await _edit_markup(query, None)
+    await cancel(update, context)
+
+
+async def on_other(update: Update, context: WeserContext) -> None:
+    """'Anderer Ort' (ask the topic's place again) or 'Anderes Thema' (keep the place)."""
+    query = update.callback_query
+    kind, rid = query.data.split(":", 1)
+    record = _record(update, context, rid)
+    lang = context.lang(update)
+    if record is None:
+        await query.answer(context.t(lang, "telegram." + _why_not(update, context)))
+        return
+    await query.answer()
+    if kind == "o" and record.get("topic_id"):
+        _store_state(context, dialogue.other_place(_state(context)))
+        title = context.engine.kb.topics[record["topic_id"]].title[lang] \
+            if record["topic_id"] in context.engine.kb.topics else record["question"]
+        await answer_question(update, context, title, topic=record["topic_id"])
+        return
+    place = record.get("place") or ""
+    _store_state(context, dialogue.other_topic(_state(context), place))
+    text = context.t(lang, "telegram.which_topic", place=esc(place))
+    await _send(update, context, text, topics_view(context.engine, lang, 0)[1])
 
 
 async def answer_question(update: Update, context: WeserContext, text: str,
                           topic: str | None = None) -> None:
-    """Ask the engine (continuing an open question), reply, and log what the team should see."""
-    data = context.user_data
+    """Ask the engine through the dialogue, log what the team should see, reply."""
     engine = context.engine  # one engine for the whole answer, also if a reload swaps it now
-    pending = data.get(PENDING)
-    recipe: dict[str, Any] = {"text": text, "ctx": pending if topic is None else None,
-                              "topic": topic}
-    answer = ask(context, recipe, engine)
-    if pending and topic is None and recipe["ctx"] is None:  # unreadable: dropped, no hurdle
-        data.pop(PENDING, None)
-        pending = None
-    continued = bool(recipe["ctx"]) and answer.topic == recipe["ctx"]["topic"]
-    started_new = not continued and answer.reason not in CHAT_REASONS
-    if answer.context is not None and data.get(PLACE):
-        # A location shared before the question answers its 'where?' at once.
-        recipe = {"text": data.pop(PLACE), "ctx": answer.context.to_json(), "topic": None}
-        answer = ask(context, recipe, engine)
-    if answer.reason == "needs_topic" and not answer.alternatives and any(
-            p["districts"] for p in answer.places):
-        data[PLACE] = text  # "Ich wohne in Lügde" alone: it answers the next question's 'where?'
-    if answer.context is not None:
-        data[PENDING] = answer.context.to_json()
-    elif continued or started_new:
-        data.pop(PENDING, None)
+    turn = dialogue.take(_state(context), text, lambda recipe: ask(context, recipe, engine),
+                         topic)
+    _store_state(context, turn.state)
     # Logged before replying: also when Telegram cannot be reached, and never after the reply.
-    user_id = update.effective_user.id
-    if pending and started_new:
-        # The user left a 'where?' unanswered and asked something else: a hurdle, too.
-        abandoned = engine.ask(pending["question"], topic=pending["topic"])
-        await log_hurdle(context, abandoned, "needs_place", user_id)
-    if answer.logs_hurdle:
-        await log_hurdle(context, answer, None, user_id)
-    record = _remember(data, recipe, answer)
-    html, markup = answer_view(engine, answer, record)
-    sent = await reply(update, context, html, markup)
+    for answer, reason in turn.hurdles:
+        await log_hurdle(context, answer, reason, update.effective_user.id)
+    record = _remember(context.user_data, turn.recipe, turn.answer)
+    html, markup = answer_view(engine, turn.answer, record, still_open=turn.still_open)
+    if turn.answer.reason == "needs_topic" and not turn.answer.alternatives:
+        markup = topics_view(engine, turn.answer.lang, 0)[1]
+    if turn.asks_place and markup is None and update.effective_chat.type == ChatType.PRIVATE:
+        markup = place_keyboard(engine.kb.texts, turn.answer.lang)
+    sent = await _send(update, context, html, markup)
     if record is not None and sent is not None:
-        data[ANSWERS][record]["msg"] = [sent.chat_id, sent.message_id]
+        context.user_data[ANSWERS][record]["msg"] = [sent.chat_id, sent.message_id]
 
 
 def ask(context: WeserContext, recipe: dict[str, Any], engine: Engine | None = None) -> Answer:
@@ -175,15 +236,68 @@ def ask(context: WeserContext, recipe: dict[str, Any], engine: Engine | None = N
     return (engine or context.engine).ask(recipe["text"], context=ctx, topic=recipe.get("topic"))
 
 
+def _state(context: WeserContext) -> dict[str, Any]:
+    return {key: context.user_data[key] for key in STATE_KEYS if key in context.user_data}
+
+
+def _store_state(context: WeserContext, state: dict[str, Any]) -> None:
+    for key in STATE_KEYS:
+        if key in state:
+            context.user_data[key] = state[key]
+        else:
+            context.user_data.pop(key, None)
+
+
+async def _send(update: Update, context: WeserContext, html: str, markup: Any) -> Message | None:
+    """Reply; the place keyboard is shown while a place is asked for and removed after."""
+    data = context.user_data
+    shows = markup is not None and not hasattr(markup, "inline_keyboard")
+    remove = bool(data.get(KEYBOARD)) and not shows
+    if shows:
+        data[KEYBOARD] = True
+    elif remove:
+        data.pop(KEYBOARD, None)
+    return await reply(update, context, html, markup, remove_keyboard=remove)
+
+
+async def _redraw(update: Update, context: WeserContext, rid: str, record: dict) -> None:
+    """Draw an answer's message again from its recipe (expanded or not, rated or not)."""
+    query = update.callback_query
+    answer = ask(context, record)
+    html, markup = answer_view(context.engine, answer, rid, expanded=bool(record.get("open")),
+                               rated=bool(record.get("rated")), used=bool(record.get("used")))
+    try:
+        await query.edit_message_text(html, parse_mode="HTML", reply_markup=markup,
+                                      link_preview_options=NO_PREVIEW)
+    except BadRequest as exc:  # e.g. 'message is not modified' after a double press
+        log.info("answer not redrawn: %s", exc)
+
+
+async def _edit_markup(query: Any, markup: Any) -> None:
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        log.info("buttons not changed: %s", exc)
+
+
+def _kept_buttons(markup: Any) -> Any:
+    """A question's keyboard once one of its choices is taken: the choices are gone."""
+    if markup is None:
+        return None
+    return keyboard([[b for b in row if not str(b.callback_data or "").startswith(
+        ("c:", "alt:", "x:"))] for row in markup.inline_keyboard])
+
+
 def _remember(data: dict, recipe: dict[str, Any], answer: Answer) -> str | None:
     """Keep the recipe of an answer that gets buttons; returns its id for the callback data."""
-    if answer.reason not in FEEDBACK_REASONS and not answer.alternatives:
+    if answer.reason not in FEEDBACK_REASONS and not answer.alternatives and not answer.choices:
         return None
     data[SEQ] = data.get(SEQ, 0) + 1
     rid = str(data[SEQ])
     answers = data.setdefault(ANSWERS, {})
     answers[rid] = {**recipe, "question": answer.question, "alts": list(answer.alternatives),
-                    "rated": None}
+                    "choices": list(answer.choices), "topic_id": answer.topic,
+                    "place": answer.place, "rated": None}
     for old in sorted(answers, key=int)[:-KEEP_ANSWERS]:
         del answers[old]
     return rid

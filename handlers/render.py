@@ -1,4 +1,6 @@
-"""Engine answers as Telegram messages: HTML (every outside text escaped) and inline keyboards."""
+"""The Telegram renderer: engine answers as HTML (every outside text escaped) and keyboards.
+
+It reads the typed answer and the texts of the knowledge base, never the plain-text rendering."""
 
 from __future__ import annotations
 
@@ -6,12 +8,14 @@ import html
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from bot.answer import CONFIDENT, ROLE_NAME, Answer
-from bot.answer import TEXT as ANSWER_TEXT
+from bot.answer import CONFIDENT, Answer
 from bot.engine import Engine
-from handlers.texts import t
+from bot.knowledge import KnowledgeBase
+from bot.render_text import lead, link_title, role_text, source_line
+from bot.texts import Texts
+from handlers.texts import LANGS, clip
 
 MAX_MESSAGE = 4096
 """Telegram's limit for a message's text (counted here in UTF-16 units, the stricter measure)."""
@@ -64,10 +68,11 @@ def is_web_url(url: str | None) -> bool:
 
 
 def button(text: str, data: str) -> InlineKeyboardButton | None:
-    """A callback button, or None when the data would not fit Telegram's 64 bytes."""
+    """A callback button (label shortened at a word boundary), or None when the data would not
+    fit Telegram's 64 bytes."""
     if len(data.encode()) > MAX_CALLBACK_DATA:
         return None
-    return InlineKeyboardButton(text[:64], callback_data=data)
+    return InlineKeyboardButton(clip(text), callback_data=data)
 
 
 def keyboard(rows: Iterable[Iterable[InlineKeyboardButton | None]]) -> Markup:
@@ -81,36 +86,60 @@ def topic_title(engine: Engine, topic_id: str, lang: str) -> str:
     return topic.title.get(lang, topic_id) if topic else topic_id
 
 
-def answer_view(engine: Engine, answer: Answer, record: str | None) -> tuple[str, Markup]:
-    """The message for one engine answer. `record` names the stored question behind the
-    feedback and alternative buttons (None: no buttons that need it)."""
-    lang = answer.lang if answer.lang in ANSWER_TEXT else "de"
-    if answer.reason == "answered" and answer.office is not None:
-        blocks = _answered_blocks(engine, answer, lang)
-    else:
-        blocks = [esc(answer.text)]
-    rows: list[list[InlineKeyboardButton | None]] = []
+def answer_view(engine: Engine, answer: Answer, record: str | None, expanded: bool = False,
+                still_open: dict | None = None, rated: bool = False, used: bool = False
+                ) -> tuple[str, Markup]:
+    """The message for one engine answer. An office answer is a short card; `expanded` adds
+    what to bring, notes, links and sources (the Details button). `record` names the stored
+    recipe behind the buttons (None: no buttons that need it)."""
+    kb = engine.kb
+    lang = answer.lang if answer.lang in LANGS else "de"
+    texts = kb.texts
     office = answer.office
-    if answer.reason == "answered" and office is not None and is_web_url(office.url):
-        rows.append([InlineKeyboardButton(t(lang, "website"), url=office.url)])
-    keep = [blocks.pop()] if answer.reason == "answered" and office is not None else []
-    if record is not None and answer.alternatives:
-        if answer.reason == "answered":
-            keep.append(esc(t(lang, "alternatives")))
-        rows.extend([button(topic_title(engine, alt, lang), f"alt:{record}:{alt}")]
-                    for alt in answer.alternatives[:4])
-    if record is not None and answer.reason in FEEDBACK_REASONS:
-        keep.append(esc(t(lang, "helpful")))
-        rows.append([button("👍", f"fb:{record}:+"), button("👎", f"fb:{record}:-")])
+    rows: list[list[InlineKeyboardButton | None]] = []
+    card = answer.reason == "answered" and office is not None
+    if card:
+        blocks = [card_html(kb, answer)]
+        if expanded:
+            blocks.extend(details_blocks(kb, answer))
+        if is_web_url(office.url):
+            rows.append([InlineKeyboardButton(texts.get(lang, "telegram.website"), url=office.url)])
+    else:
+        blocks = [esc(lead(kb, answer))]
+        if still_open:
+            blocks.append(esc(still_open_text(engine, lang, still_open)))
+    keep: list[str] = [blocks.pop()] if card and expanded else []  # the source stays
+    if record is not None and not used:
+        if answer.reason == "needs_place":
+            rows.extend([button(choice, f"c:{record}:{i}")]
+                        for i, choice in enumerate(answer.choices[:8]))
+        if answer.alternatives:
+            if card:
+                keep.append(esc(texts.get(lang, "telegram.alternatives")))
+            rows.extend([button(topic_title(engine, alt, lang), f"alt:{record}:{alt}")]
+                        for alt in answer.alternatives[:4])
+        if answer.reason in ("needs_place", "needs_topic") and (answer.choices or
+                                                               answer.alternatives):
+            rows.append([button(texts.get(lang, "telegram.cancel_button"), f"x:{record}")])
+    if record is not None:
+        if card:
+            rows.append([button(texts.get(lang, "telegram.less" if expanded else "telegram.details"),
+                                f"d:{record}:{0 if expanded else 1}")])
+            rows.append([button(texts.get(lang, "telegram.other_place"), f"o:{record}"),
+                         button(texts.get(lang, "telegram.other_topic"), f"n:{record}")])
+        if answer.reason in FEEDBACK_REASONS and not rated:
+            keep.append(esc(texts.get(lang, "telegram.helpful")))
+            rows.append([button("👍", f"fb:{record}:+"), button("👎", f"fb:{record}:-")])
     return fit(blocks, keep), keyboard(rows)
 
 
-def _answered_blocks(engine: Engine, answer: Answer, lang: str) -> list[str]:
-    """Office, what to bring, notes, links; last the source (kept whatever the length)."""
-    words = ANSWER_TEXT[lang]
-    office = answer.office
-    head = [f"<b>{esc(words['responsible'].format(topic=topic_title(engine, answer.topic, lang)))}"
-            "</b>", f"<b>{esc(office.name)}</b>"]
+def card_html(kb: KnowledgeBase, answer: Answer) -> str:
+    """The card: office, address, contact, opening hours, the deciding place in one line, and
+    one sentence when the asker's places lie in two Länder."""
+    texts, lang, office = kb.texts, answer.lang, answer.office
+    assert office is not None
+    head = [f"<b>{esc(texts.get(lang, 'answer.responsible', topic=answer.topic_title))}</b>",
+            f"<b>{esc(office.name)}</b>"]
     address = office.address or {}
     town = " ".join(x for x in (address.get("postcode"), address.get("town")) if x)
     street_town = ", ".join(x for x in (address.get("street"), town) if x)
@@ -120,32 +149,86 @@ def _answered_blocks(engine: Engine, answer: Answer, lang: str) -> list[str]:
         head.append(f"☎️ {esc(office.phone)}")
     if office.email:
         head.append(f"✉️ {esc(office.email)}")
-    if answer.role:
-        place = answer.municipality or _district_name(engine, answer.district)
-        role = ROLE_NAME[lang].get(answer.role, answer.role)
-        head.append(f"<i>{esc(words['because'].format(role=role, place=place))}</i>")
-    blocks = ["\n".join(head)]
+    if office.hours.get(lang):
+        head.append(f"🕐 {esc(office.hours[lang])}")
+    if answer.place and answer.role:
+        role = role_text(kb, lang, answer.role, "name")
+        head.append(f"<i>{esc(texts.get(lang, 'answer.because', role=role, place=answer.place))}"
+                    "</i>")
+    if answer.cross_border:
+        heading = texts.get(lang, f"cross.{answer.cross_kind or 'places'}")
+        head.append(f"⚠️ <b>{esc(heading)}:</b> {esc(answer.cross_border)}")
+    if answer.confidence < CONFIDENT:
+        head.append(esc(texts.get(lang, "answer.unsure")))
+    return "\n".join(head)
+
+
+def details_blocks(kb: KnowledgeBase, answer: Answer) -> list[str]:
+    """Behind 'Details': what to bring, notes, links, other places, source and Stand."""
+    texts, lang, office = kb.texts, answer.lang, answer.office
+    assert office is not None
+    blocks = []
     if answer.bring:
-        blocks.append(f"<b>{esc(words['bring'])}</b>\n"
+        blocks.append(f"<b>{esc(texts.get(lang, 'answer.bring'))}</b>\n"
                       + "\n".join(f"• {esc(item)}" for item in answer.bring))
-    cross = words["cross_border"]
-    notes = [f"{'⚠️' if note.startswith(cross) else 'ℹ️'} {esc(note)}" for note in answer.notes]
-    if notes:
-        blocks.append("\n".join(notes))
-    links = [f'🔗 <a href="{esc(link["url"])}">{esc(link.get("title") or link["url"])}</a>'
+    if answer.notes:
+        blocks.append("\n".join(f"ℹ️ {esc(note)}" for note in answer.notes))
+    links = [f'🔗 <a href="{esc(link["url"])}">{esc(link_title(lang, link))}</a>'
              for link in answer.links if is_web_url(link.get("url"))]
     if links:
         blocks.append("\n".join(links))
-    tail = [f"<i>{esc(words['source'].format(source=office.source, checked=office.checked))}</i>"]
-    if answer.confidence < CONFIDENT:
-        tail.append(esc(words["unsure"]))
+    if answer.other_places:
+        blocks.append(esc(texts.get(lang, "answer.other_places",
+                                    places="; ".join(answer.other_places))))
+    tail = [f"<i>{esc(source_line(kb, lang, office))}</i>"]
+    if office.as_of:
+        tail.append(f"<i>{esc(texts.get(lang, 'answer.as_of', as_of=office.as_of))}</i>")
     blocks.append("\n".join(tail))
     return blocks
 
 
-def _district_name(engine: Engine, district_id: str | None) -> str:
-    district = engine.kb.districts.get(district_id) if district_id else None
-    return district.name if district else (district_id or "")
+def still_open_text(engine: Engine, lang: str, pending: dict) -> str:
+    """'Ich warte noch auf den Ort für …': what an open question still needs."""
+    kb = engine.kb
+    question = role_text(kb, lang, pending.get("needs") or "residence", "question")
+    return kb.texts.get(lang, "telegram.still_open",
+                        topic=topic_title(engine, pending.get("topic", ""), lang),
+                        question=question)
+
+
+def place_keyboard(texts: Texts, lang: str) -> ReplyKeyboardMarkup:
+    """Under a question for a place: share the location, or leave the question."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.get(lang, "telegram.send_location"), request_location=True)],
+         [KeyboardButton(texts.get(lang, "telegram.cancel_button"))]],
+        resize_keyboard=True, one_time_keyboard=True,
+        input_field_placeholder=texts.get(lang, "telegram.place_placeholder"))
+
+
+def cancel_labels(texts: Texts) -> set[str]:
+    """The 'Andere Frage' label in every language (a reply-keyboard press arrives as text)."""
+    return {texts.get(lang, "telegram.cancel_button") for lang in LANGS}
+
+
+TOPICS_PER_PAGE = 8
+
+
+def topics_view(engine: Engine, lang: str, page: int) -> tuple[str, Markup]:
+    """The catalogue of topics as buttons, a page at a time."""
+    texts = engine.kb.texts
+    found = sorted(engine.kb.topics.values(), key=lambda tp: tp.title[lang].casefold())
+    pages = max(1, -(-len(found) // TOPICS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * TOPICS_PER_PAGE:(page + 1) * TOPICS_PER_PAGE]
+    rows: list[list[InlineKeyboardButton | None]] = [
+        [button(tp.title[lang], f"t:{tp.id}")] for tp in shown]
+    nav = []
+    if page > 0:
+        nav.append(button(texts.get(lang, "telegram.previous"), f"tp:{page - 1}"))
+    if page < pages - 1:
+        nav.append(button(texts.get(lang, "telegram.next"), f"tp:{page + 1}"))
+    rows.append(nav)
+    return texts.get(lang, "telegram.topics", page=page + 1, pages=pages), keyboard(rows)
 
 
 def without_buttons(markup: Markup, drop: Callable[[InlineKeyboardButton], bool]) -> Markup:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import html
 import logging
 import re
+from typing import Any
 
-from telegram import LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
-from handlers.render import Markup, keyboard
+from handlers.render import keyboard
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -22,10 +30,12 @@ def plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", html_text))
 
 
-async def reply(update: Update, context: CallbackContext, text: str, markup: Markup = None
-                ) -> Message | None:
+async def reply(update: Update, context: CallbackContext, text: str, markup: Any = None,
+                remove_keyboard: bool = False) -> Message | None:
     """Send `text` (Telegram HTML) to the chat of `update`; in groups as a reply to the message.
 
+    `remove_keyboard` hides a reply keyboard shown before (the place question's); a message
+    carries one kind of keyboard only, so inline buttons are then added by an edit.
     Network errors and 429 are retried by the rate limiter. A BadRequest (which our escaping
     should make impossible) is logged and the message is sent again as plain text."""
     chat = update.effective_chat
@@ -36,13 +46,19 @@ async def reply(update: Update, context: CallbackContext, text: str, markup: Mar
     if chat.type != ChatType.PRIVATE and message is not None:
         kwargs["reply_parameters"] = ReplyParameters(message.message_id,
                                                      allow_sending_without_reply=True)
+    inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
+    if remove_keyboard:
+        markup = ReplyKeyboardRemove()
     try:
-        return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
+        sent = await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
                                               reply_markup=markup,
                                               link_preview_options=NO_PREVIEW, **kwargs)
+        if remove_keyboard and inline is not None:
+            await sent.edit_reply_markup(inline)
+        return sent
     except BadRequest as exc:
         log.error("Telegram refused a reply (%s); sending it as plain text", exc)
-        safe = keyboard([[b for b in row if b.url is None] for row in markup.inline_keyboard]
-                        ) if markup else None
+        safe = keyboard([[b for b in row if b.url is None] for row in inline.inline_keyboard]
+                        ) if inline else markup
         return await context.bot.send_message(chat.id, plain(text), reply_markup=safe,
                                               link_preview_options=NO_PREVIEW, **kwargs)

@@ -14,11 +14,12 @@ from telegram.error import TelegramError
 
 from bot.answer import Answer
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
+from bot.texts import number
 from handlers.context import WeserContext
 from handlers.reload import reload_knowledge
 from handlers.render import Markup, button, esc, fit, keyboard
 from handlers.send import reply
-from handlers.texts import DEFAULT_LANG, STATUS_NAMES, t
+from handlers.texts import DEFAULT_LANG, clip
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ async def hurdle_command(update: Update, context: WeserContext) -> None:
         return
     lang = context.lang(update)
     if not context.args:
-        await reply(update, context, t(lang, "hurdle_usage"))
+        await reply(update, context, context.t(lang, "staff.hurdle_usage"))
         return
     await _show(update, context, await _hurdle_view(context, _number(context.args[0]), lang))
 
@@ -62,15 +63,17 @@ async def stats_command(update: Update, context: WeserContext) -> None:
         stats = await _store(context).stats()
     except StoreUnavailable as exc:
         log.error("stats: %s", exc)
-        await reply(update, context, t(lang, "store_down"))
+        await reply(update, context, context.t(lang, "staff.store_down"))
         return
-    lines = [t(lang, "stats_title")]
+    lines = [context.t(lang, "staff.stats_title")]
     for key, value in stats.items():
+        label = esc(_word(context, lang, "staff.stat", key))
         if isinstance(value, dict):
-            inner = ", ".join(f"{esc(k)}: {v}" for k, v in value.items()) or "–"
-            lines.append(f"{esc(key)}: {inner}")
+            inner = ", ".join(f"{esc(_value_name(context, lang, key, k))}: {number(lang, v)}"
+                              for k, v in value.items()) or "–"
+            lines.append(f"{label}: {inner}")
         else:
-            lines.append(f"{esc(key)}: {esc(value)}")
+            lines.append(f"{label}: {esc(number(lang, value) if isinstance(value, int) else value)}")
     await reply(update, context, fit(["\n".join(lines)]))
 
 
@@ -82,10 +85,10 @@ async def reload_command(update: Update, context: WeserContext) -> None:
     result = await reload_knowledge(context.application,
                                     f"/reload from staff member {update.effective_user.id}")
     if result.ok:
-        await reply(update, context, t(lang, "reload_done", topics=result.topics,
+        await reply(update, context, context.t(lang, "staff.reload_done", topics=result.topics,
                                        places=result.places, seconds=f"{result.seconds:.1f}"))
         return
-    head = t(lang, "reload_failed", count=len(result.problems))
+    head = context.t(lang, "staff.reload_failed", count=len(result.problems))
     await reply(update, context, fit([head, "\n".join(esc(p) for p in result.problems)]))
 
 
@@ -106,11 +109,11 @@ async def on_staff_button(update: Update, context: WeserContext) -> None:
             pass  # the view below says it is gone
         except StoreUnavailable as exc:
             log.error("set status: %s", exc)
-            await query.answer(t(lang, "store_down"), show_alert=True)
+            await query.answer(context.t(lang, "staff.store_down"), show_alert=True)
             return
         view = await _hurdle_view(context, number, lang)
-        await query.answer(t(lang, "status_set", id=number,
-                             status=STATUS_NAMES[lang].get(parts[3], parts[3])))
+        await query.answer(context.t(lang, "staff.status_set", id=number,
+                             status=_word(context, lang, "staff.status", parts[3])))
         await _edit(update, view)
         return
     else:
@@ -154,8 +157,10 @@ async def _announce(context: WeserContext, store: HurdleStore, chat_id: int, ans
     if not found:
         return
     newest = max(found, key=lambda h: h.id)
-    text = t(DEFAULT_LANG, "new_hurdle", id=newest.id, reason=esc(reason),
-             topic=esc(newest.topic or "–"), title=esc(_line(newest.title)))
+    text = context.t(DEFAULT_LANG, "staff.new_hurdle", id=newest.id,
+                     reason=esc(_word(context, DEFAULT_LANG, "staff.reason", reason)),
+                     topic=esc(_topic_name(context, DEFAULT_LANG, newest.topic)),
+                     title=esc(_line(newest.title)))
     try:
         await context.bot.send_message(chat_id, text, parse_mode="HTML")
     except TelegramError as exc:
@@ -168,9 +173,9 @@ async def _checked(update: Update, context: WeserContext) -> bool:
         return True
     lang = context.lang(update)
     if update.callback_query:
-        await update.callback_query.answer(t(lang, "staff_only"), show_alert=True)
+        await update.callback_query.answer(context.t(lang, "staff.only"), show_alert=True)
     else:
-        await reply(update, context, t(lang, "staff_only"))
+        await reply(update, context, context.t(lang, "staff.only"))
     return False
 
 
@@ -204,33 +209,59 @@ async def _list_view(context: WeserContext, page: int, lang: str) -> tuple[str, 
                                               offset=page * PAGE_SIZE)
     except StoreUnavailable as exc:
         log.error("hurdles: %s", exc)
-        return t(lang, "store_down"), None
+        return context.t(lang, "staff.store_down"), None
     more, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE]
     if not found and page == 0:
-        return t(lang, "hurdles_none"), None
-    blocks = [t(lang, "hurdles_title", page=page + 1)]
+        return context.t(lang, "staff.hurdles_none"), None
+    blocks = [context.t(lang, "staff.hurdles_title", page=page + 1)]
     rows: list[list[InlineKeyboardButton | None]] = []
     for h in found:
-        blocks.append(_summary(h, lang))
-        rows.append([button(f"#{h.id} {_line(h.title)[:40]}", f"h:s:{h.id}")])
+        blocks.append(_summary(context, h, lang))
+        rows.append([button(f"#{h.id} {_line(h.title)}", f"h:s:{h.id}")])
     nav = []
     if page > 0:
-        nav.append(button(t(lang, "previous"), f"h:p:{page - 1}"))
+        nav.append(button(context.t(lang, "telegram.previous"), f"h:p:{page - 1}"))
     if more:
-        nav.append(button(t(lang, "next"), f"h:p:{page + 1}"))
+        nav.append(button(context.t(lang, "telegram.next"), f"h:p:{page + 1}"))
     rows.append(nav)
     return fit(blocks), keyboard(rows)
 
 
 def _line(text: str) -> str:
     """A person's question on one line (a view's lines must each be whole HTML), clipped."""
-    return " ".join(str(text).split())[:TITLE_CHARS]
+    return clip(str(text), TITLE_CHARS)
 
 
-def _summary(h: Hurdle, lang: str) -> str:
-    status = STATUS_NAMES[lang].get(h.status, h.status)
-    return (f"<b>#{h.id}</b> · {h.count}× · 👤 {h.askers} · {esc(status)}\n"
-            f"<i>{esc(_line(h.title))}</i>\n{esc(h.topic or '–')} · {esc(h.reason)}")
+def _word(context: WeserContext, lang: str, group: str, key: str) -> str:
+    """A staff label (status, reason, statistic) in the staff member's language; the raw key
+    only for one the texts do not know."""
+    texts = context.engine.kb.texts
+    return texts.get(lang, f"{group}.{key}") if texts.has(f"{group}.{key}") else key
+
+
+def _topic_name(context: WeserContext, lang: str, topic: str | None) -> str:
+    found = context.engine.kb.topics.get(topic or "")
+    if found is not None:
+        return found.title[lang]
+    return topic if topic and topic != "(none)" else context.t(lang, "staff.no_topic")
+
+
+def _value_name(context: WeserContext, lang: str, stat: str, key: str) -> str:
+    if stat == "by_status":
+        return _word(context, lang, "staff.status", key)
+    if stat == "by_reason":
+        return _word(context, lang, "staff.reason", key)
+    if stat == "by_topic":
+        return _topic_name(context, lang, key)
+    return key
+
+
+def _summary(context: WeserContext, h: Hurdle, lang: str) -> str:
+    status = _word(context, lang, "staff.status", h.status)
+    return (f"<b>#{h.id}</b> · {number(lang, h.count)}× · 👤 {number(lang, h.askers)} · "
+            f"{esc(status)}\n<i>{esc(_line(h.title))}</i>\n"
+            f"{esc(_topic_name(context, lang, h.topic))} · "
+            f"{esc(_word(context, lang, 'staff.reason', h.reason))}")
 
 
 async def _hurdle_view(context: WeserContext, hurdle_id: int, lang: str) -> tuple[str, Markup]:
@@ -238,12 +269,12 @@ async def _hurdle_view(context: WeserContext, hurdle_id: int, lang: str) -> tupl
         h = await _store(context).hurdle(hurdle_id) if hurdle_id else None
     except StoreUnavailable as exc:
         log.error("hurdle: %s", exc)
-        return t(lang, "store_down"), None
+        return context.t(lang, "staff.store_down"), None
     if h is None:
-        return t(lang, "hurdle_missing", id=hurdle_id), keyboard([[button(t(lang, "back"),
-                                                                          "h:p:0")]])
+        back = button(context.t(lang, "staff.back"), "h:p:0")
+        return context.t(lang, "staff.hurdle_missing", id=hurdle_id), keyboard([[back]])
     seen = f"{h.first_seen:%Y-%m-%d} – {h.last_seen:%Y-%m-%d}"
-    blocks = [_summary(h, lang) + f"\n{seen}"]
+    blocks = [_summary(context, h, lang) + f"\n{seen}"]
     if h.note:
         blocks.append(f"📝 {esc(h.note)}")
     if h.examples:
@@ -251,8 +282,8 @@ async def _hurdle_view(context: WeserContext, hurdle_id: int, lang: str) -> tupl
     places = [*h.district_pairs[:5], *([" / ".join(h.lands)] if h.lands else [])]
     if places:
         blocks.append(esc(" · ".join(places)))
-    statuses = [button(STATUS_NAMES[lang].get(s, s), f"h:set:{h.id}:{s}")
+    statuses = [button(_word(context, lang, "staff.status", s), f"h:set:{h.id}:{s}")
                 for s in STATUSES if s != h.status]
     rows = [statuses[i:i + 2] for i in range(0, len(statuses), 2)]
-    rows.append([button(t(lang, "back"), "h:p:0")])
+    rows.append([button(context.t(lang, "staff.back"), "h:p:0")])
     return fit(blocks), keyboard(rows)

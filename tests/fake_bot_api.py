@@ -110,6 +110,12 @@ class Sent:
     plain: str
 
     @property
+    def keyboard(self) -> list[dict[str, Any]]:
+        """The reply keyboard's buttons (under the input field), if the message brought one."""
+        rows = (self.reply_markup or {}).get("keyboard", [])
+        return [button for row in rows for button in row]
+
+    @property
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [button for row in rows for button in row]
@@ -128,7 +134,8 @@ class Sent:
                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "WeserBot",
                             "username": BOT_USERNAME},
                    "text": self.plain}
-        if self.reply_markup:
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            # Telegram returns only inline keyboards with a message, never reply keyboards.
             message["reply_markup"] = self.reply_markup
         return message
 

@@ -27,9 +27,9 @@ async def test_thumbs_down_logs_question_and_answer_as_a_hurdle(telegram_api, st
                                                                 engine: Engine):
     async with start_bot():
         answer = await ask(telegram_api, ANNA, CAR)
-        edits = len(telegram_api.calls_to("editMessageReplyMarkup"))
+        edits = len(telegram_api.calls_to("editMessageText"))
         thanks = await press_button(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
-        await telegram_api.wait_for_call("editMessageReplyMarkup", edits + 1)
+        await telegram_api.wait_for_call("editMessageText", edits + 1)
         again = await press_button(telegram_api, ANNA, answer, "fb:1:-")
     [hurdle] = await hurdle_store.hurdles()
     assert (hurdle.reason, hurdle.topic, hurdle.title, hurdle.count) == (

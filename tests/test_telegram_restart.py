@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from bot.answer import ROLE_QUESTION
 from bot.engine import Engine
+from bot.knowledge import load_knowledge
 
 ANNA = 5001
+
+RESIDENCE_QUESTION = load_knowledge().texts.get("de", "role.residence.question")
 
 
 async def test_a_restart_in_the_middle_of_a_clarification_loses_nothing(telegram_api, start_bot,
@@ -26,7 +28,7 @@ async def test_a_restart_in_the_middle_of_a_clarification_loses_nothing(telegram
         telegram_api.send_text(anna, "/start")
         [*_, start] = await telegram_api.wait_for_messages(ANNA, 4)
     expected = engine.ask("Lügde", context=engine.ask("Wo bekomme ich einen Kita-Platz?").context)
-    assert ROLE_QUESTION["de"]["residence"] in asked.plain
+    assert RESIDENCE_QUESTION in asked.plain
     assert expected.office.name in answer.plain and "Wohnort in Lügde" in answer.plain
     assert start.plain.startswith("Hello Anna!")  # the chosen language survived too
 

@@ -85,7 +85,7 @@ async def test_staff_page_through_open_hurdles_open_one_and_set_its_status(
     assert SECRET_QUESTION in detail.plain and "&lt;Jagdschein&gt; &amp;" in detail.text
     assert done == "Status von #1: in Prüfung"
     assert (await hurdle_store.hurdle(1)).status == "in_review"
-    assert "entries: 8" in stats.plain and "hurdles: 7" in stats.plain
+    assert "Einträge: 8" in stats.plain and "Hürden: 7" in stats.plain
 
 
 async def test_missing_hurdles_and_bad_numbers_are_answered_plainly(telegram_api, start_bot):
@@ -107,6 +107,6 @@ async def test_the_staff_chat_hears_of_each_new_hurdle_once(telegram_api, start_
         await ask(telegram_api, ANNA, question)
         [notice] = await telegram_api.wait_for_messages(-100999, 1)
         await ask(telegram_api, STAFF, "/hurdles", chat_id=-100999)  # allowed in the staff chat
-    assert notice.plain.startswith("🆕 Neue Hürde #1 (no_topic, Thema: –)")
+    assert notice.plain.startswith("🆕 Neue Hürde #1 (kein Thema, Thema: –)")
     assert question in notice.plain
     assert len(telegram_api.sent_to(-100999)) == 2
