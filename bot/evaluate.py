@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answer import Answer
+from bot.answer import Answer, Reason
 from bot.engine import Engine
 from bot.normalize import fold
 
@@ -19,7 +19,7 @@ REAL_BARS = frozenset({"wrong among answered", "region place in place-free text"
                        "outside town given an office"})
 """On real questions only precision gates: a wrong office is a defect, a question back is not."""
 
-REASONS = {"answered", "needs_place", "outside_region", "no_topic", "off_topic", "small_talk"}
+REASONS = {r.value for r in Reason}
 
 BARS = {
     "topic right": (">=", 0.95),
@@ -165,6 +165,8 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
             count("small talk not logged", not a.answered and not a.logs_hurdle)
         if case.reason == "no_topic":
             count("unknown admin question logged", a.logs_hurdle and not a.answered)
+        if case.reason not in ("off_topic", "small_talk"):
+            count("admin question without a topic", a.reason == "no_topic")
         wrong = a.answered and not (case.reason == "answered" and a.topic == case.topic
                                     and a.district == case.district)
         count("wrong confident answers", wrong)
@@ -180,7 +182,8 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
 def print_report(report: Report, show_errors: bool = False) -> None:
     print(f"{report.total} questions")
     print(f"{'measure':34} {'rate':>7} {'n':>5}  bar")
-    for name in [*BARS, "any place in place-free text", "exactly right"]:
+    for name in [*BARS, "any place in place-free text", "admin question without a topic",
+                 "exactly right"]:
         good, n = report.rates.get(name, (0, 0))
         if not n:
             continue
