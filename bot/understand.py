@@ -473,17 +473,24 @@ class Understander:
         kept: list[Mention] = []
         for m in mentions:
             prev = kept[-1] if kept else None
-            if prev is not None and len(prev.refs) > 1 and m.start - prev.end <= 1 and (
+            if prev is not None and m.start - prev.end <= 1 and (
                     m.start == prev.end or tokens[prev.end].text in self.lang.qualifiers):
-                narrowed = [r for r in prev.refs if self._lies_in(r, m.refs)]
-                if narrowed:
+                # "Springe bei Hannover" narrows even a name already read as one town: a
+                # qualifier word says the second place is no place of its own.
+                explicit = m.start != prev.end
+                candidates = prev.refs + prev.others
+                narrowed = [r for r in candidates if self._lies_in(r, m.refs, near=explicit)]
+                if narrowed and (len(candidates) > 1 or explicit):
                     prev.refs = narrowed
+                    prev.others = [r for r in prev.others if r not in narrowed
+                                   and self._lies_in(r, m.refs, near=explicit)]
                     prev.end = m.end
                     continue
             kept.append(m)
         return kept
 
-    def _lies_in(self, ref: PlaceRef, area: list[PlaceRef]) -> bool:
+    def _lies_in(self, ref: PlaceRef, area: list[PlaceRef], near: bool = False) -> bool:
+        """Whether `ref` lies in `area`; `near` ("X bei Y"): also a town of Y's district."""
         kb = self.places.kb
         for a in area:
             if ref == a:
@@ -496,7 +503,7 @@ class Understander:
                 if a.kind == "municipality" and a.via != "postcode":
                     # "Holzhausen bei Bad Pyrmont": the locality of that town, or a town near it
                     other = kb.municipalities[a.key]
-                    if other.district == town.district and ref.via == "locality":
+                    if other.district == town.district and (ref.via == "locality" or near):
                         return True
             elif ref.kind == "outside" and a.kind in ("outside", "land"):
                 if a.kind == "land" and a.key == ref.key[:2]:

@@ -220,3 +220,13 @@ def test_a_place_where_the_asker_does_not_live_does_not_decide(engine: Engine, q
 def test_a_denied_residence_is_asked_for_rather_than_assumed(engine: Engine):
     reply = ask(engine, "Wir haben keinen Wohnsitz in Isernhagen, wollen aber in Isernhagen heiraten.")
     assert (reply["reason"], reply["needs"]) == ("needs_place", "residence")
+
+
+@pytest.mark.parametrize(("question", "town"), [
+    ("Wohngeld, ich wohne in Gehrden bei Hannover", "Gehrden"),
+    ("Springe bei Hannover Wohngeld", "Springe"),
+    ("Kitaplatz gesucht, wir wohnen in Holzhausen bei Bad Pyrmont", "Bad Pyrmont"),
+])
+def test_x_bei_y_names_one_place_not_two(engine: Engine, question: str, town: str):
+    reply = ask(engine, question)
+    assert (reply["reason"], reply["municipality"], len(reply["places"])) == ("answered", town, 1)
