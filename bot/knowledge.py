@@ -123,10 +123,13 @@ class Topic:
     land_notes: dict[str, dict[str, str]]
     cross_border: dict[str, str]
     exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    for_others: bool = False
-    """Often asked on behalf of someone (care for a parent): that person's place decides."""
     """Phrases that name something else ("Hundeführerschein" for the driving licence): a message
     containing one is never given this topic."""
+    for_others: bool = False
+    """Often asked on behalf of someone (care for a parent): that person's place decides."""
+    about_others: bool = False
+    """Always about someone else (the deceased for a Erbschein): the asker's own place never
+    decides, and the question back asks about that person."""
 
 
 @dataclass(frozen=True)
@@ -657,6 +660,7 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
             reader.texts(path, data, "cross_border", "", required=False),
             reader.per_lang(path, data, "exclude", "", required=False),
             bool(reader.get(path, data, "for_others", bool, "", required=False, default=False)),
+            bool(reader.get(path, data, "about_others", bool, "", required=False, default=False)),
         )
     _check_shared_keywords(reader, folder, topics)
     return topics

@@ -153,7 +153,11 @@ class Resolver:
             return Resolution("no_topic", lands=lands, districts=districts)
         res = Resolution("needs_place", topic=topic, needs=topic.role, lands=lands,
                          districts=districts, confidence=round(topic_score, 3))
-        if topic.for_others and u.other_person:
+        if topic.about_others:
+            # "Erbschein, ich wohne in Hameln": the deceased's place decides, never the asker's.
+            res.for_other = True
+            u = replace(u, mentions=[m for m in u.mentions if not m.self_person])
+        elif topic.for_others and u.other_person:
             # "Meine Mutter braucht Pflege, ich wohne in Nienburg": her place decides, not mine.
             res.for_other = True
             u = replace(u, mentions=[m for m in u.mentions if m.other_person])
