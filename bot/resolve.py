@@ -164,7 +164,7 @@ class Resolver:
         mentions, implied = self.deciding(u, topic.role)
         if not mentions:
             office = self.regionwide.get(topic.office_kind)
-            if office is not None and not u.mentions:
+            if office is not None and all(any(r.inside for r in m.refs) for m in u.mentions):
                 # The same body for everyone in the region: the place would change nothing.
                 res.reason, res.needs, res.office = "answered", None, office
             return res
