@@ -166,6 +166,9 @@ class Office:
     staff_note: str | None = None
     hours: dict[str, str] = field(default_factory=dict)
     """Opening hours per language, when a source gives them (shown on the answer card)."""
+    topic_notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Notes for one topic only, by topic id: an office kind shared by several topics (the road
+    traffic authority for no-parking zones and disabled parking) says each its own thing."""
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "address": self.address or None,
@@ -347,6 +350,12 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     outside = _read_outside(reader, root / "places" / "germany.yaml", districts)
     office_kinds = _read_offices(reader, root / "offices", districts, municipalities)
     topics = _read_topics(reader, root / "topics", office_kinds)
+    for kind in office_kinds.values():
+        for office in kind.offices:
+            for tid in office.topic_notes:
+                if tid not in topics:
+                    reader.error(root / "offices" / f"{kind.kind}.yaml", 0,
+                                 f"{office.id}.topic_notes", f"unknown topic '{tid}'")
     language = _read_language(reader, root / "language.yaml")
     uncovered = _read_uncovered(reader, root / "uncovered.yaml", topics)
     kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
@@ -602,6 +611,10 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 reader.get(path, item, "derived", str, where, required=False),
                 reader.get(path, item, "staff_note", str, where, required=False),
                 hours=reader.texts(path, item, "hours", where, required=False),
+                topic_notes={tid: reader.texts(path, notes, tid, f"{where}.topic_notes")
+                             for notes in [reader.get(path, item, "topic_notes", dict, where,
+                                                      required=False, default={})]
+                             for tid in notes},
             ))
         kinds[path.stem] = OfficeKind(path.stem, reader.texts(path, data, "label", ""),
                                       tuple(offices))
