@@ -20,6 +20,8 @@ BUNDLED = Path(__file__).resolve().parent.parent / "knowledge"
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PLZ = re.compile(r"^\d{5}$")
 _AGS = re.compile(r"^\d{8}$")
+UNREADABLE = object()
+"""What `_Reader.load` returns for a file with a syntax error."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL = re.compile(r"https?://[^\s\"'<>]+\.[^\s\"'<>]+")
 
@@ -240,14 +242,24 @@ class _Reader:
         self.problems: list[Problem] = []
         self.unreadable = False
         """A file could not be parsed: checks across files would only repeat that problem."""
+        self.broken: set[str] = set()
+        """What could not be parsed: 'districts', 'places', 'offices', 'topics', …"""
 
     def load(self, path: Path) -> Any:
         try:
             return load_yaml(path, self.rel(path))
         except YamlError as exc:
             self.problems.append(exc.problem)
+            self.broken.add(path.parent.name if path.parent != self.root else path.stem)
             self.unreadable = True
-            return None
+            return UNREADABLE
+
+    def reference_error(self, refers_to: str, file: Path, line: int, field_name: str,
+                        message: str) -> None:
+        """A name that another file should define: not reported while that file is unreadable
+        (one syntax error in districts.yaml is one problem, not one per office)."""
+        if refers_to not in self.broken:
+            self.error(file, line, field_name, message)
 
     def items(self, file: Path, data: LineDict, key: str) -> Iterator[tuple[str, LineDict]]:
         """The mappings of a required list (`key[i]`, item); items that are no mapping are reported."""
@@ -269,6 +281,8 @@ class _Reader:
     def mapping(self, file: Path, data: Any, where: str, line: int = 1) -> LineDict | None:
         if isinstance(data, LineDict):
             return data
+        if data is UNREADABLE:
+            return None  # its syntax error is reported already
         self.error(file, getattr(data, "line", line), where, "must be a mapping (key: value)")
         return None
 
@@ -354,8 +368,8 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         for office in kind.offices:
             for tid in office.topic_notes:
                 if tid not in topics:
-                    reader.error(root / "offices" / f"{kind.kind}.yaml", 0,
-                                 f"{office.id}.topic_notes", f"unknown topic '{tid}'")
+                    reader.reference_error("topics", root / "offices" / f"{kind.kind}.yaml", 0,
+                                           f"{office.id}.topic_notes", f"unknown topic '{tid}'")
     language = _read_language(reader, root / "language.yaml")
     uncovered = _read_uncovered(reader, root / "uncovered.yaml", topics)
     kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
@@ -420,7 +434,10 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
             continue
         did = reader.get(path, data, "district", str, "")
         if did and did not in districts:
-            reader.error(path, data.line_of("district"), "district", f"unknown district '{did}'")
+            reader.reference_error("districts", path, data.line_of("district"), "district",
+                                   f"unknown district '{did}'")
+            if "districts" in reader.broken:
+                reader.broken.add("places")  # its towns are unknown now: no cascade from them
             continue
         seen_files.add(did)
         reader.get(path, data, "source", str, "")
@@ -576,13 +593,14 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
             served = reader.strings(path, item, "districts", where)
             for did in served:
                 if did not in districts:
-                    reader.error(path, item.line_of("districts"), f"{where}.districts",
-                                 f"unknown district '{did}'")
+                    reader.reference_error("districts", path, item.line_of("districts"),
+                                           f"{where}.districts", f"unknown district '{did}'")
             towns = reader.strings(path, item, "municipalities", where)
             for ags in towns:
                 if ags not in municipalities:
-                    reader.error(path, item.line_of("municipalities"), f"{where}.municipalities",
-                                 f"unknown municipality AGS '{ags}'")
+                    reader.reference_error("places", path, item.line_of("municipalities"),
+                                           f"{where}.municipalities",
+                                           f"unknown municipality AGS '{ags}'")
             per_town = reader.get(path, item, "per_municipality", bool, where, required=False,
                                   default=False)
             if not (served or towns or per_town):
@@ -643,8 +661,8 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
                          f"unknown role '{role}' (known: {', '.join(ROLES)})")
         kind = reader.get(path, data, "office_kind", str, "", default="")
         if kind and kind not in office_kinds:
-            reader.error(path, data.line_of("office_kind"), "office_kind",
-                         f"no offices/{kind}.yaml for office kind '{kind}'")
+            reader.reference_error("offices", path, data.line_of("office_kind"), "office_kind",
+                                   f"no offices/{kind}.yaml for office kind '{kind}'")
         links = []
         for i, link in enumerate(reader.get(path, data, "links", list, "", required=False) or []):
             link = reader.mapping(path, link, f"links[{i}]", data.line_of("links"))
