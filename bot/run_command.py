@@ -9,6 +9,7 @@ from pathlib import Path
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
+from bot import keys
 from bot.cli import register
 from bot.config import ConfigError, load_config
 from bot.engine import Engine
@@ -69,6 +70,7 @@ def run_bot(args: argparse.Namespace) -> int:
                               "DEBUG, INFO, WARNING, ERROR")
         logging.basicConfig(level=config.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        keys.fill_in(config)
         hygiene = LogHygiene([token, config.telegram.webhook_secret, config.hurdles.secret])
         for handler in logging.getLogger().handlers:
             handler.addFilter(hygiene)

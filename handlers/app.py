@@ -27,7 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Config, ConfigError
+from bot import keys
+from bot.config import Config, ConfigError, check_webhook_secret
 from bot.engine import Engine
 from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
 from bot.hurdles import HurdleStore
@@ -86,6 +87,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
     if not tg.token:
         raise ConfigError(f"{config.source or 'config'}: telegram.token: missing (set it in the "
                           "config or in the environment variable WESERBOT_TOKEN)")
+    keys.fill_in(config)
     path = tg.persistence_file
     if path is not None and not path.parent.is_dir():
         raise ConfigError(f"{config.source or 'config'}: telegram.persistence_file: the folder "
@@ -245,7 +247,9 @@ def polling_args(config: Config) -> dict[str, Any]:
 
 
 def webhook_args(config: Config) -> dict[str, Any]:
+    """Never a webhook without a secret token: anyone reaching the port could post updates."""
     tg = config.telegram
+    check_webhook_secret(tg.webhook_secret or "", "telegram.webhook.secret_token")
     return {"listen": tg.webhook_listen, "port": tg.webhook_port,
             "url_path": tg.webhook_path.strip("/"), "webhook_url": tg.webhook_url,
             "secret_token": tg.webhook_secret, "allowed_updates": ALLOWED_UPDATES,

@@ -17,6 +17,7 @@ from bot.config import load_config
 
 WESERBOT = str(Path(sys.executable).parent / "weserbot")
 ANNA = 6001
+SECRET = "s3cret-Token_1-long-enough-for-nobody-to-guess"
 
 
 async def weserbot(*args: str, env: dict[str, str] | None = None, until=None,
@@ -103,11 +104,11 @@ async def test_webhook_mode_behind_a_reverse_proxy_checks_the_secret_token(tmp_p
                                           webhook={"listen": "127.0.0.1", "port": port,
                                                    "path": "tg-hook",
                                                    "url": f"http://127.0.0.1:{port}/tg-hook",
-                                                   "secret_token": "s3cret-Token_1"}))
+                                                   "secret_token": SECRET}))
     anna = telegram_api.user(ANNA, "Anna")
     async with start_bot(config=config):
         assert telegram_api.webhook == {"url": f"http://127.0.0.1:{port}/tg-hook",
-                                        "secret_token": "s3cret-Token_1"}
+                                        "secret_token": SECRET}
         telegram_api.send_text(anna, "/start")  # POSTed to the webhook with the secret
         [greeting] = await telegram_api.wait_for_messages(ANNA, 1)
         forged = {"update_id": 99, "message": {
