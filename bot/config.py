@@ -46,6 +46,12 @@ class Config:
     staff_user_ids: frozenset[int] = frozenset()
     staff_chat_id: int | None = None
     log_level: str = "INFO"
+    state_path: Path | None = None
+    """The conversation state and the inbox of updates (SQLite); None: in the hurdle log's file."""
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_path or self.hurdles.path
 
 
 def check_webhook_secret(secret: str, where: str) -> None:
@@ -106,6 +112,7 @@ def load_config(path: Path) -> Config:
     staff = _section(data, "staff", where)
     cfg = Config(source=path)
     cfg.knowledge_dir = rel(_value(data, "knowledge_dir", str, None, where, "knowledge_dir"))
+    cfg.state_path = rel(_value(data, "state_path", str, None, where, "state_path"))
     cfg.log_level = _value(data, "log_level", str, "INFO", where, "log_level").upper()
     t = cfg.telegram
     t.token = os.environ.get("WESERBOT_TOKEN") or _value(tg, "token", str, None, where,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from bot.grouping import best_match, district_path, folded, group_key
+from bot.keys import create_private
 
 if TYPE_CHECKING:
     from bot.answer import Answer
@@ -58,7 +59,7 @@ class StoreUnavailable(Exception):
         """True when the cause may pass by itself and is worth retrying: a locked, read-only or
         full database, an I/O error, a missing folder. False for a foreign or newer file, a
         damaged one, or a wrong setting."""
-        return self._transient or isinstance(self.__cause__, sqlite3.OperationalError)
+        return self._transient or isinstance(self.__cause__, (sqlite3.OperationalError, OSError))
 
 
 @dataclass
@@ -213,10 +214,11 @@ class HurdleStore:
                                    transient=True)
         db: aiosqlite.Connection | None = None
         try:
+            create_private(path)
             db = await aiosqlite.connect(path, isolation_level=None)
             await _configure(db, busy_timeout_ms)
             await _migrate(db)
-        except (sqlite3.Error, StoreUnavailable) as exc:
+        except (sqlite3.Error, StoreUnavailable, OSError) as exc:
             if db is not None:
                 await db.close()
             cause = None if isinstance(exc, StoreUnavailable) else exc
@@ -494,7 +496,8 @@ async def _migrate(db: aiosqlite.Connection) -> None:
         if version > SCHEMA_VERSION:
             raise StoreUnavailable(f"the hurdle log has schema version {version}, newer than "
                                    f"this WeserBot ({SCHEMA_VERSION}); update WeserBot")
-        if version == 0 and await db.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1"):
+        if version == 0 and await db.execute_fetchall(  # state_*: the conversation state's
+                "SELECT 1 FROM sqlite_master WHERE name NOT LIKE 'state%' LIMIT 1"):
             raise StoreUnavailable("this SQLite file is not a WeserBot hurdle log")
         for step in range(version + 1, SCHEMA_VERSION + 1):
             await MIGRATIONS[step](db)

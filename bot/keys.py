@@ -21,11 +21,15 @@ WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """The characters Telegram allows in a secret token."""
 
 
-def private_file(path: Path) -> int:
-    """Open `path` for appending, created 0600 if new (whatever the umask)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+def create_private(path: Path) -> None:
+    """Create an empty file readable by the bot's user only (0600), unless one exists. For a
+    database: SQLite gives its -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
     os.fchmod(fd, 0o600)
-    return fd
+    os.close(fd)
 
 
 def kept_secret(path: Path) -> tuple[str, bool]:

@@ -104,8 +104,10 @@ FAULTS: dict[str, tuple[Callable, str, bool]] = {
 
 
 @pytest.fixture
-async def fragile_store(tmp_path: Path):
-    """A hurdle log that gives up on a lock after 0.1 s (the bot's default waits 5 s)."""
+async def fragile_store(tmp_path: Path, bot_config):
+    """A hurdle log that gives up on a lock after 0.1 s (the bot's default waits 5 s). The faults
+    are made on its own connection: the conversation state goes to a file of its own here."""
+    bot_config.state_path = tmp_path / "state.sqlite"
     store = await HurdleStore.open(tmp_path / "hurdles.sqlite", "test-secret",
                                    busy_timeout_ms=100)
     yield store
