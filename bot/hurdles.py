@@ -50,9 +50,11 @@ _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 class StoreUnavailable(Exception):
     """The hurdle log cannot be used (missing folder, broken or foreign file, disk error)."""
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
+    def __init__(self, message: str, *, transient: bool = False, gone: bool = False) -> None:
         super().__init__(message)
-        self._transient = transient
+        self._transient = transient or gone
+        self.gone = gone
+        """The file was deleted or replaced under the open connection: open it anew."""
 
     @property
     def transient(self) -> bool:
@@ -197,6 +199,16 @@ class HurdleStore:
         # One connection: concurrent coroutines would otherwise interleave inside a transaction.
         self._lock = asyncio.Lock()
         self._purged_at = time.monotonic()
+        self._identity = _identity(path)
+
+    def check_file(self) -> None:
+        """StoreUnavailable(gone=True) when the file at `path` is not the one this connection
+        writes to (deleted, replaced, its folder removed): SQLite would go on writing into the
+        deleted file, and every later hurdle would be lost."""
+        now = _identity(self.path)
+        if now != self._identity:
+            what = "is missing" if now is None else "was replaced"
+            raise StoreUnavailable(f"hurdle log {self.path}: the file {what}", gone=True)
 
     @classmethod
     async def open(cls, path: Path, secret: str, retention_days: int = 365, *,
@@ -284,6 +296,7 @@ class HurdleStore:
                json.dumps(_places(answer), ensure_ascii=False),
                json.dumps(sorted(answer.districts)), json.dumps(sorted(answer.lands)),
                district_path(answer.places, answer.districts))
+        self.check_file()
         async with self._transaction("IMMEDIATE") as db:
             hurdle_id = await _hurdle_for(db, answer.topic, reason, question)
             cursor = await db.execute(
@@ -471,6 +484,15 @@ class HurdleStore:
                 "ORDER BY ts", params)
         return [Occurrence(from_ts(r[0]), r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")))
                 for r in rows]
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Device and inode of the file at `path`, None when there is none."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 async def _configure(db: aiosqlite.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
