@@ -59,6 +59,8 @@ class Engine:
 
     def ask(self, text: str, context: Context | None = None, topic: str | None = None) -> Answer:
         """Answer one message. `context` continues an open question; `topic` fixes the topic."""
+        if context is not None and context.topic not in self.kb.topics:
+            context = None  # its topic went with a reload: the reply is a new question
         u = self.understander.understand(text if isinstance(text, str) else "",
                                          expecting_place=context is not None)
         new_topic = u.topic and u.topic.topic != context.topic if context else False

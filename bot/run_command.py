@@ -20,6 +20,9 @@ MIN_REDACTED = 12
 """Secrets shorter than this are not replaced in log lines (see LogHygiene)."""
 QUIET_LOGGERS = ("httpx", "httpcore")
 """Their INFO lines contain request URLs, and a Bot API URL contains the token."""
+PRIVATE_LOGGERS = ("telegram", "apscheduler", "aiosqlite")
+"""Their DEBUG lines carry whole updates or the SQL arguments that store them (names, user ids,
+questions): never below INFO."""
 
 
 class LogHygiene(logging.Filter):
@@ -80,6 +83,8 @@ def run_bot(args: argparse.Namespace) -> int:
             handler.addFilter(hygiene)
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.root.level))
+        for name in PRIVATE_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.INFO, logging.root.level))
         engine = Engine.load(config.knowledge_dir)
         from handlers.app import build_application, run
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -112,6 +112,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
 def add_handlers(app: Application) -> None:
     """Which update goes where. Group -1 runs first for every update: the flood limit."""
     app.add_handler(TypeHandler(Update, flood_limit), group=-1)
+    app.add_handler(TypeHandler(Update, empty_button), group=-2)  # one handler per group runs
     message = filters.UpdateType.MESSAGE
     for name, callback in (("start", commands.start), ("help", commands.help_command),
                            ("topics", commands.topics), ("cancel", commands.cancel_command),
@@ -171,16 +172,39 @@ def _counts(update: Update, context: WeserContext) -> bool:
     return bool(message.text and message.text.startswith("/"))
 
 
+async def empty_button(update: Update, context: WeserContext) -> None:
+    """A button press without data: python-telegram-bot would hand it to every button handler,
+    whatever its pattern (a game's press looks the same), so it stops here."""
+    query = update.callback_query
+    if query is not None and not query.data and not query.game_short_name:
+        await stale_button(update, context)
+        raise ApplicationHandlerStop
+
+
 async def stale_button(update: Update, context: WeserContext) -> None:
     """A button this bot does not (or no longer) know."""
     await update.callback_query.answer(context.t(context.lang(update), "telegram.gone"))
 
 
+HARMLESS_REFUSALS = ("message to edit not found", "message is not modified", "query is too old",
+                     "message to delete not found", "message can't be deleted")
+"""Bot API refusals that mean a message changed or went away meanwhile: no bug of ours."""
+
+
 async def on_error(update: object, context: WeserContext) -> None:
     """Log the error and keep running; when our own code failed, tell the user briefly."""
     error = context.error
+    if isinstance(error, RetryAfter):
+        log.warning("Telegram asks the bot to slow down (flood control): %s", error)
+        return
+    if isinstance(error, BadRequest) and any(s in str(error).lower() for s in HARMLESS_REFUSALS):
+        log.info("Telegram: %s (the message changed or went away meanwhile)", error)
+        return
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
-        log.warning("Telegram could not be reached (retries exhausted): %s", error)
+        if update is None:  # fetching updates: the next poll tries again by itself
+            log.warning("Telegram could not be reached while fetching updates: %s", error)
+        else:
+            log.warning("Telegram could not be reached (retries exhausted): %s", error)
         return
     if isinstance(error, Forbidden):
         log.info("a user has blocked the bot or left the chat: %s", error)

@@ -99,3 +99,17 @@ async def test_only_staff_may_reload_and_only_where_staff_commands_are_allowed(
         in_a_group = (await waiting).plain
     assert refused == in_a_group == REFUSAL
     assert loads == []
+
+
+async def test_an_open_question_on_a_topic_removed_by_a_reload_is_dropped_politely(
+        telegram_api, start_bot, bot_config, kb_copy, caplog):
+    bot_config.knowledge_dir = kb_copy
+    async with start_bot(config=bot_config, engine_=Engine.load(kb_copy)):
+        asked = await ask(telegram_api, ANNA, "Wo bekomme ich einen Fischereischein?")
+        (kb_copy / "topics" / "fischereischein.yaml").unlink()
+        done = await ask(telegram_api, STAFF, "/reload")
+        reply = await ask(telegram_api, ANNA, "Hameln")
+        again = await ask(telegram_api, ANNA, "Wo melde ich mein Auto an? Ich wohne in Rinteln.")
+    assert "Fischereischein" in asked and done.startswith("✅")
+    assert reply and "error while handling" not in caplog.text
+    assert OLD_TITLE in again

@@ -131,3 +131,19 @@ async def test_webhook_mode_behind_a_reverse_proxy_checks_the_secret_token(tmp_p
     assert greeting.plain.startswith("Hallo Anna!")
     assert without.status_code == wrong.status_code == 403
     assert "Kita-Platz" in telegram_api.sent_to(ANNA)[1].plain  # /help never ran
+
+
+async def test_debug_logging_shows_no_names_ids_or_questions(tmp_path, telegram_api):
+    config = write_bot_config(tmp_path, telegram_api.base_url)
+    config.write_text(config.read_text().replace("log_level: INFO", "log_level: DEBUG"))
+    anna = telegram_api.user(ANNA, "Annegret")
+
+    async def conversation():
+        await telegram_api.wait_for_call("getUpdates")
+        telegram_api.send_text(anna, "Wo melde ich mein Quietscheentchen an? Ich wohne in Rinteln.")
+        await telegram_api.wait_for_messages(ANNA, 1)
+
+    code, err = await weserbot("run", "--config", str(config), until=conversation())
+    assert code == 0, err
+    assert "DEBUG" in err  # debug lines of our own are there
+    assert "Annegret" not in err and str(ANNA) not in err and "Quietscheentchen" not in err
