@@ -115,3 +115,20 @@ async def test_the_saved_conversation_holds_no_telegram_id(telegram_api, start_b
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         rows = [str(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
     assert rows and not any(str(carla) in row for row in rows)
+
+
+async def test_without_a_configured_secret_forget_still_works_after_a_restart(
+        telegram_api, start_bot, tmp_path):
+    from bot.config import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text(path.read_text().replace("secret: test-secret", "secret: null"))
+
+    async with start_bot(config=load_config(path), store=None):
+        await ask(telegram_api, ANNA, "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln.")
+    key = tmp_path / "weserbot-hurdles.key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+    async with start_bot(config=load_config(path), store=None):  # a new start, the same key
+        await ask(telegram_api, ANNA, "/forget")
+    with closing(sqlite3.connect(tmp_path / "hurdles.sqlite")) as db:
+        assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (0,)

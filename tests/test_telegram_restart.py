@@ -52,3 +52,18 @@ async def test_an_open_question_saved_by_an_older_version_is_dropped_quietly(tel
     assert "Wohnort in Hameln" in answer.plain
     assert "pending" not in saved
     assert ANNA not in app.user_data  # saved, and out of memory until Anna writes again
+
+
+async def test_a_damaged_old_state_file_is_moved_aside_with_one_line_and_the_bot_answers(
+        telegram_api, start_bot, bot_config, caplog):
+    old = bot_config.telegram.persistence_file
+    old.write_bytes(b"\x80\x04not a pickle at all")
+    async with start_bot():
+        anna = telegram_api.user(ANNA, "Anna", "de")
+        waiting = telegram_api.next_message(ANNA)
+        telegram_api.send_text(anna, "Kita-Platz in Hameln")
+        answer = await waiting
+    assert "Wohnort in Hameln" in answer.plain
+    assert not old.exists() and old.with_name(old.name + ".damaged").exists()
+    lines = [r for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None
