@@ -67,3 +67,17 @@ async def test_a_damaged_old_state_file_is_moved_aside_with_one_line_and_the_bot
     assert not old.exists() and old.with_name(old.name + ".damaged").exists()
     lines = [r for r in caplog.records if "cannot be read" in r.getMessage()]
     assert len(lines) == 1 and lines[0].exc_info is None
+
+
+async def test_idle_users_are_not_kept_in_memory(telegram_api, start_bot):
+    users = range(7000, 7200)
+    async with start_bot() as app:
+        for user_id in users:
+            telegram_api.send_text(telegram_api.user(user_id, "U", "de"), "Kita-Platz in Hameln")
+        for user_id in users:
+            await telegram_api.wait_for_messages(user_id, 1)
+        last = telegram_api.next_message(ANNA)  # one more conversation after all of them
+        telegram_api.send_text(telegram_api.user(ANNA, "Anna", "de"), "Kita-Platz in Lügde")
+        await last
+        kept = [u for u in users if u in app.user_data]
+    assert len(kept) <= 2  # not 200: a user's state lives in the database between messages
