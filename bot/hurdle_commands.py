@@ -17,8 +17,8 @@ from typing import Any
 from bot.cli import register
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
 
-CSV_FIELDS = ("id", "status", "topic", "reason", "count", "askers", "first_seen", "last_seen",
-              "title", "note", "district_pairs", "lands", "examples")
+CSV_FIELDS = ("id", "status", "cause", "topic", "reason", "count", "askers", "first_seen", "last_seen",
+              "title", "note", "district_pairs", "lands", "examples", "answer", "taught")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run cells starting with these as formulas; the questions come from the public."""
 
@@ -119,13 +119,17 @@ def details(h: Hurdle) -> str:
              f"  status:         {h.status}" + (f" (since {_local(h.status_changed)})"
                                                  if h.status_changed else ""),
              f"  note:           {h.note or '–'}",
+             f"  cause:          {h.cause or '–'}",
              f"  topic / reason: {h.topic or '–'} / {h.reason}",
              f"  count:          {h.count} question(s) from {h.askers} asker(s)",
              f"  first seen:     {_local(h.first_seen)}",
              f"  last seen:      {_local(h.last_seen)}",
              f"  districts:      {', '.join(h.district_pairs) or '–'}",
              f"  Länder:         {', '.join(h.lands) or '–'}",
-             "  examples:"]
+             f"  hand-offs:      {h.handed_off} asked for a person, {h.waiting} waiting",
+             f"  answer:         {h.answer or '–'}"]
+    lines.extend(f"  taught:         {t['topic']} on {t['at'][:10]} by {t['by']}" for t in h.taught)
+    lines.append("  examples:")
     lines.extend(f"    - {e}" for e in h.examples)
     return "\n".join(lines)
 
@@ -145,6 +149,7 @@ def to_csv(hurdles: list[Hurdle]) -> str:
         data["district_pairs"] = "; ".join(h.district_pairs)
         data["lands"] = "; ".join(h.lands)
         data["examples"] = " | ".join(h.examples)
+        data["taught"] = "; ".join(f"{t['topic']} ({t['at'][:10]}, {t['by']})" for t in h.taught)
         writer.writerow([_cell(data[f]) for f in CSV_FIELDS])
     return out.getvalue()
 

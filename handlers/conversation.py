@@ -127,8 +127,10 @@ async def on_feedback(update: Update, context: WeserContext) -> None:
     await query.answer(context.t(lang, "telegram.thanks_down" if vote == "-" else
                                  "telegram.thanks_up"))
     if vote == "-":
-        await log_hurdle(context, ask(context, record), "negative_feedback",
-                         update.effective_user.id)
+        answer = ask(context, record)
+        # A reply that was itself logged (no topic, outside the region): the 👎 joins that hurdle.
+        await log_hurdle(context, answer, "negative_feedback", update.effective_user.id,
+                         group_as=answer.reason if answer.logs_hurdle else None)
     await _redraw(update, context, rid, record)
 
 

@@ -123,14 +123,14 @@ async def on_staff_button(update: Update, context: WeserContext) -> None:
 
 
 async def log_hurdle(context: WeserContext, answer: Answer, reason: str | None,
-                     asker: int) -> None:
+                     asker: int, group_as: str | None = None) -> None:
     """Log a hurdle (committed when the log works, else kept in memory until it does) and tell
     the staff chat when it is a new one. Never raises for a broken store: the person asking still
     gets their reply, and a broken store is logged once by the queue, not per message."""
     hurdles = context.hurdles
     chat_id = context.config.staff_chat_id
     before = await _hurdle_count(context) if chat_id else None
-    written = await hurdles.log_answer(answer, reason=reason, asker=asker)
+    written = await hurdles.log_answer(answer, reason=reason, asker=asker, group_as=group_as)
     if not written or before is None:
         return
     after = await _hurdle_count(context)
