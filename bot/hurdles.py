@@ -582,7 +582,7 @@ class HurdleStore:
         return {"by_cause": ordered, "cross_districts": dict(_ranked(districts)),
                 "cross_lands": dict(_ranked(lands))}
 
-    # -- hand-off to a person and teaching --------------------------------------------------------
+    # -- hand-off to a person and teaching ------------------------------------------------------
     async def hurdle_of(self, user_id: int | str, question: str) -> int | None:
         """The hurdle of this asker's latest logged entry with this question, or None."""
         key = self.asker_key(user_id)
