@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.yamlfile import LineDict, YamlError, load_yaml
 
-
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
