@@ -198,3 +198,33 @@ async def test_the_weekly_digest_goes_to_the_staff_chat(telegram_api, start_bot,
     assert lines[2].startswith("Ursachen: grenzüberschreitend (1)")
     assert lines[3] == "Grenzüberschreitend: lippe→hameln-pyrmont (1), NI–NW (1)"
     assert lines[4] == "Warten auf eine Antwort: 1 (#2)"
+
+
+async def test_stats_lead_with_the_cross_border_pairs_and_the_causes(
+        telegram_api, start_bot, staff_config, hurdle_store, hurdle_answer):
+    await hurdle_store.log_answer(hurdle_answer(
+        "Elterngeld, wohne in Lügde, arbeite in Hameln", "needs_place", "elterngeld",
+        [("Lügde", "residence", None), ("Hameln", "business_site", None)]), asker=1)
+    await hurdle_store.log_answer(hurdle_answer("Taubenplage"), asker=2)
+    async with start_bot(config=staff_config):
+        stats = await say(telegram_api, STAFF, "/stats")
+        view = await say(telegram_api, STAFF, "/hurdle 1")
+        wrong = await say(telegram_api, STAFF, "/hurdle abc")
+    lines = stats.plain.splitlines()
+    assert lines[1] == "grenzüberschreitend nach Kreisen: lippe→hameln-pyrmont: 1"
+    assert lines[2] == "grenzüberschreitend nach Ländern: NI–NW: 1"
+    assert lines[3] == ("nach Ursache: grenzüberschreitend: 1, Wissenslücke (kein Thema): 1")
+    assert "Ursache: grenzüberschreitend" in view.plain
+    assert wrong.plain == "Bitte so: /hurdle 12"
+
+
+async def test_staff_texts_follow_staff_language(telegram_api, start_bot, staff_config,
+                                                hurdle_store):
+    staff_config.staff_language = "en"
+    async with start_bot(config=staff_config):
+        _, announced = await hand_off(telegram_api, ANNA, PIGEONS)
+        stats = await say(telegram_api, STAFF, "/stats")
+    assert announced.plain.startswith("🙋 Question for a person – hurdle #1")
+    assert "by cause: knowledge gap (no topic): 1" in stats.plain
+    new = [m.plain for m in telegram_api.sent_to(STAFF_CHAT) if m.plain.startswith("🆕")]
+    assert new and new[0].startswith("🆕 New hurdle #1")
