@@ -318,13 +318,18 @@ def _setup_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", type=_date, metavar="DATE", help="from this day (YYYY-MM-DD)")
     p.add_argument("--until", type=_until, metavar="DATE", help="up to and including this day")
     p.add_argument("--top", type=int, default=20, help="how many open hurdles to list")
+    p.add_argument("--lang", choices=("de", "en"), help="the page's language (default: "
+                   "staff.language from --config, else de)")
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from bot.knowledge import load_knowledge
     from bot.report import build_report
 
     async def work(store: HurdleStore) -> int:
-        page = await build_report(store, since=args.since, until=args.until, top=args.top)
+        kb = load_knowledge(_knowledge_dir(args))
+        page = await build_report(store, since=args.since, until=args.until, top=args.top,
+                                  lang=_staff_language(args), kb=kb)
         Path(args.out).write_text(page, encoding="utf-8")
         print(f"report written to {args.out} – open it in a browser")
         return 0
