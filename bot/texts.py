@@ -54,6 +54,16 @@ REQUIRED = (
     "telegram.handoff_button", "telegram.handoff_consent", "telegram.handoff_yes",
     "telegram.handoff_no", "telegram.handoff_sent", "telegram.handoff_already",
     "telegram.handoff_declined", "telegram.handoff_unavailable", "telegram.staff_answer",
+    "report.title", "report.intro", "report.start", "report.today", "report.card.logged",
+    "report.card.askers", "report.card.hurdles", "report.card.open", "report.card.cross",
+    "report.card.week", "report.cross", "report.cross_note", "report.cross_districts",
+    "report.cross_lands", "report.causes", "report.top", "report.top_note", "report.topics",
+    "report.districts", "report.districts_note", "report.time", "report.status",
+    "report.statuses", "report.nothing", "report.no_open", "report.no_cross", "report.no_topic",
+    "report.other", "report.note", "report.answer", "report.examples", "report.week_of",
+    "report.per_week", *(f"report.col.{c}" for c in ("id", "question", "cause", "topic",
+                                                     "count", "askers", "seen", "districts",
+                                                     "lands", "status")),
 )
 """Keys the code looks up; `weserbot check` reports any that are missing."""
 ROLE_TEXTS = ("name", "why", "question")

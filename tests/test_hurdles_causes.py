@@ -90,3 +90,25 @@ async def test_a_version_2_log_gets_causes_for_its_entries(tmp_path, hurdle_answ
         assert hurdle.cause == "cross_border"
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT folded FROM hurdles").fetchone() == ("elterngeld",)
+
+
+async def test_retention_removes_the_consent_and_the_link_to_the_chat(hurdle_store, hurdle_answer):
+    from datetime import UTC, datetime, timedelta
+
+    await hurdle_store.log_answer(hurdle_answer("Taubenplage"), asker=7)
+    assert await hurdle_store.request_handoff(1, 7, 7007, "de", "Taubenplage")
+    assert not await hurdle_store.request_handoff(1, 7, 7007, "de", "Taubenplage")  # once
+    assert [h.chat_id for h in await hurdle_store.waiting_handoffs(1)] == [7007]
+    await hurdle_store.purge(now=datetime.now(UTC) + timedelta(days=366))
+    assert await hurdle_store.waiting_handoffs() == []
+    with sqlite3.connect(hurdle_store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM handoffs").fetchone() == (0,)
+
+
+async def test_forget_removes_the_askers_hand_offs_only(hurdle_store, hurdle_answer):
+    await hurdle_store.log_answer(hurdle_answer("Taubenplage"), asker=7)
+    await hurdle_store.log_answer(hurdle_answer("Taubenplage Rinteln"), asker=8)
+    await hurdle_store.request_handoff(1, 7, 7007, "de", "Taubenplage")
+    await hurdle_store.request_handoff(1, 8, 8008, "en", "Taubenplage Rinteln")
+    await hurdle_store.forget(7)
+    assert [h.chat_id for h in await hurdle_store.waiting_handoffs()] == [8008]

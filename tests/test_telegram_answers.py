@@ -228,3 +228,14 @@ async def test_staff_texts_follow_staff_language(telegram_api, start_bot, staff_
     assert "by cause: knowledge gap (no topic): 1" in stats.plain
     new = [m.plain for m in telegram_api.sent_to(STAFF_CHAT) if m.plain.startswith("🆕")]
     assert new and new[0].startswith("🆕 New hurdle #1")
+
+
+async def test_thumbs_down_on_a_reply_that_was_a_hurdle_joins_that_hurdle(
+        telegram_api, start_bot, staff_config, hurdle_store):
+    async with start_bot(config=staff_config):
+        answer = await say(telegram_api, ANNA, PIGEONS)
+        await press_button(telegram_api, ANNA, answer, answer.button("👎")["callback_data"])
+        await telegram_api.wait_for_call("editMessageText")
+    [hurdle] = await hurdle_store.hurdles()
+    assert (hurdle.count, hurdle.askers, hurdle.reason) == (2, 1, "no_topic")
+    assert [m.plain[:1] for m in telegram_api.sent_to(STAFF_CHAT)] == ["🆕"]  # announced once
