@@ -225,8 +225,9 @@ def _setup_hurdles(p: argparse.ArgumentParser) -> None:
                         "(knowledge/taught.yaml), or draft a new topic (--topic new)")
     te.add_argument("id", type=int)
     te.add_argument("--topic", required=True, help="topic id, e.g. hundesteuer, or 'new'")
-    te.add_argument("--knowledge", metavar="DIR", help="the knowledge folder (default: "
-                    "knowledge_dir from --config, else the bundled one)")
+    te.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
+                    help="the knowledge folder (default: knowledge_dir from --config, else the "
+                    "bundled one)")
     te.add_argument("--by", default="", help="who teaches (stored as a pseudonym)")
     dg = sub.add_parser("digest", parents=[db], help="the weekly digest: new hurdles, causes, "
                         "cross-border pairs, hand-offs waiting")

@@ -396,7 +396,7 @@ class HurdleStore:
         cursor = await db.execute(f"DELETE FROM entries WHERE {where}", params)
         for (hurdle_id,) in rows:
             first = await db.execute_fetchall(
-                "SELECT question FROM entries WHERE hurdle_id = ? ORDER BY ts, id LIMIT 1",
+                "SELECT question, places FROM entries WHERE hurdle_id = ? ORDER BY ts, id LIMIT 1",
                 (hurdle_id,))
             if not first:
                 await db.execute("DELETE FROM hurdles WHERE id = ?", (hurdle_id,))
@@ -406,9 +406,10 @@ class HurdleStore:
                 "SELECT 1 FROM entries e JOIN hurdles h ON h.id = e.hurdle_id "
                 "WHERE h.id = ? AND e.question = h.title LIMIT 1", (hurdle_id,))
             if not kept:
-                title = first[0][0]
+                title, places = first[0]
+                mentions = [str(p.get("text") or "") for p in json.loads(places or "[]")]
                 await db.execute("UPDATE hurdles SET title = ?, folded = ? WHERE id = ?",
-                                 (title, folded(title), hurdle_id))
+                                 (title, folded(title, mentions), hurdle_id))
         return cursor.rowcount
 
     async def _checkpoint(self) -> None:

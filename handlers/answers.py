@@ -36,6 +36,8 @@ HANDOFF_REASONS = frozenset({"no_topic", "outside_region"})
 MARK = "🙋"
 """The start of a hand-off message in the staff chat: a reply to it answers its hurdle."""
 DIGEST_JOB = "weekly-digest"
+TEACH_LOCK = "weserbot.teach_lock"
+"""Key in bot_data: one teach at a time (write, reload, maybe undo)."""
 _HURDLE_NO = re.compile(r"#(\d{1,9})\b")
 
 
@@ -206,15 +208,32 @@ async def teach_command(update: Update, context: WeserContext) -> None:
         log.error("teach: %s", exc)
         await reply(update, context, context.t(slang, "staff.store_down"))
         return
+    async with context.application.bot_data.setdefault(TEACH_LOCK, asyncio.Lock()):
+        await _teach(update, context, store, number, topic, phrasings)
+
+
+async def _teach(update: Update, context: WeserContext, store: HurdleStore, number: int,
+                 topic: str, phrasings: list) -> None:
+    slang = staff_lang(context)
     folder = context.config.knowledge_dir or BUNDLED
     by = _pseudonym(store, update)
+    engine = context.engine  # after a teach that waited, the newest knowledge base
+    try:
+        if topic == NEW:
+            lesson = await asyncio.to_thread(draft, folder, phrasings, number, by)
+        else:
+            lesson = await asyncio.to_thread(teach, folder, engine.kb, topic, phrasings, number,
+                                             by)
+    except OSError as exc:  # e.g. an installed, read-only knowledge folder
+        log.error("teach: %s", exc)
+        head = context.t(slang, "staff.teach_failed")
+        await reply(update, context, fit([head, esc(str(exc))]))
+        return
     if topic == NEW:
-        lesson = await asyncio.to_thread(draft, folder, phrasings, number, by)
         await store.record_teach(number, lesson.topic, by)
         await reply(update, context, context.t(slang, "staff.teach_draft", id=number,
                                                path=esc(f"{folder.name}/drafts/{lesson.path.name}")))
         return
-    lesson = await asyncio.to_thread(teach, folder, engine.kb, topic, phrasings, number, by)
     title = _topic(context, slang, topic)
     if not lesson.phrases:
         await reply(update, context, context.t(slang, "staff.teach_nothing", id=number,
