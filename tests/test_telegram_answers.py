@@ -239,3 +239,17 @@ async def test_thumbs_down_on_a_reply_that_was_a_hurdle_joins_that_hurdle(
     [hurdle] = await hurdle_store.hurdles()
     assert (hurdle.count, hurdle.askers, hurdle.reason) == (2, 1, "no_topic")
     assert [m.plain[:1] for m in telegram_api.sent_to(STAFF_CHAT)] == ["🆕"]  # announced once
+
+
+async def test_one_question_from_two_districts_is_one_hurdle_for_the_staff(
+        telegram_api, start_bot, staff_config, hurdle_store):
+    async with start_bot(config=staff_config):
+        await say(telegram_api, ANNA, NAME)
+        await say(telegram_api, BOB, "Namensänderung beantragen in Höxter")
+        view = await say(telegram_api, STAFF, "/hurdle 1")
+        missing = await say(telegram_api, STAFF, "/hurdle 2")
+    assert view.plain.startswith("#1 · 2× · 👤 2")
+    assert "hameln-pyrmont" in view.plain and "hoexter" in view.plain and "NI / NW" in view.plain
+    assert "Namensänderung beantragen in Höxter" in view.plain
+    assert missing.plain.startswith("Hürde #2 gibt es nicht")
+    assert len([m for m in telegram_api.sent_to(STAFF_CHAT) if m.plain.startswith("🆕")]) == 1
