@@ -160,6 +160,8 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
         answer.notes.append(topic.land_notes[land][lang])
     if office.note:
         answer.notes.append(office.note[lang])
+    if topic.id in office.topic_notes:
+        answer.notes.append(office.topic_notes[topic.id][lang])
     if len(res.lands) > 1:
         answer.cross_kind = _cross_kind(topic, places)
         answer.cross_border = (topic.cross_border.get(lang)

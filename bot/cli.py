@@ -135,16 +135,38 @@ register("ask", "answer a question (or --batch FILE of questions)", _setup_ask, 
 register("eval", "measure the engine on a labelled question set", _setup_eval, run_eval)
 
 
+COMMON_OPTIONS = (
+    ("--knowledge", "DIR", "knowledge base directory (default: the bundled one, or knowledge_dir "
+                           "from --config)"),
+    ("--config", "FILE", "configuration file (YAML)"),
+)
+"""Options every subcommand takes, before or after its name."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="weserbot", description="Which office is responsible for me? (Weser region)")
-    parser.add_argument("--knowledge", metavar="DIR", help="knowledge base directory "
-                        "(default: the bundled one, or knowledge_dir from --config)")
-    parser.add_argument("--config", metavar="FILE", help="configuration file (YAML)")
+    for flag, metavar, help_text in COMMON_OPTIONS:
+        parser.add_argument(flag, metavar=metavar, help=help_text)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, setup, _) in COMMANDS.items():
-        setup(sub.add_parser(name, help=help_text, description=help_text))
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        setup(command)
+        _take_common_options(command)
     return parser
+
+
+def _take_common_options(parser: argparse.ArgumentParser) -> None:
+    """`weserbot check --knowledge DIR`, `weserbot hurdles export --config c.yaml`: the common
+    options after a (sub)subcommand too; SUPPRESS keeps a value given before it."""
+    taken = {flag for action in parser._actions for flag in action.option_strings}
+    for flag, metavar, help_text in COMMON_OPTIONS:
+        if flag not in taken:
+            parser.add_argument(flag, metavar=metavar, default=argparse.SUPPRESS, help=help_text)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _take_common_options(child)
 
 
 def _load_plugins() -> None:

@@ -55,6 +55,25 @@ class Config:
     digest_time: str = "08:00"
     """When on that day (UTC, HH:MM)."""
     log_level: str = "INFO"
+    state_path: Path | None = None
+    """The conversation state and the inbox of updates (SQLite); None: in the hurdle log's file."""
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_path or self.hurdles.path
+
+
+def check_webhook_secret(secret: str, where: str) -> None:
+    """A webhook secret token that nobody guesses: ConfigError for a short or malformed one."""
+    from bot.keys import MIN_WEBHOOK_SECRET, WEBHOOK_SECRET_CHARS
+
+    if not WEBHOOK_SECRET_CHARS.fullmatch(secret):
+        raise ConfigError(f"{where}: telegram.webhook.secret_token: only A-Z a-z 0-9 _ - are "
+                          "allowed (or leave it out: the bot then makes one and keeps it)")
+    if len(secret) < MIN_WEBHOOK_SECRET:
+        raise ConfigError(f"{where}: telegram.webhook.secret_token: at least {MIN_WEBHOOK_SECRET}"
+                          f" characters, not {len(secret)} (or leave it out: the bot then makes "
+                          "one and keeps it)")
 
 
 def _section(data: LineDict, key: str, where: str) -> LineDict:
@@ -102,6 +121,7 @@ def load_config(path: Path) -> Config:
     staff = _section(data, "staff", where)
     cfg = Config(source=path)
     cfg.knowledge_dir = rel(_value(data, "knowledge_dir", str, None, where, "knowledge_dir"))
+    cfg.state_path = rel(_value(data, "state_path", str, None, where, "state_path"))
     cfg.log_level = _value(data, "log_level", str, "INFO", where, "log_level").upper()
     t = cfg.telegram
     t.token = os.environ.get("WESERBOT_TOKEN") or _value(tg, "token", str, None, where,
@@ -122,6 +142,10 @@ def load_config(path: Path) -> Config:
     if t.mode == "webhook" and not t.webhook_url:
         raise ConfigError(f"{where}:{tg.line_of('mode')}: telegram.webhook.url: needed in "
                           "webhook mode (the public https address Telegram calls)")
+    if t.mode == "webhook" and t.webhook_secret is not None:
+        check_webhook_secret(t.webhook_secret, "environment WESERBOT_WEBHOOK_SECRET"
+                             if os.environ.get("WESERBOT_WEBHOOK_SECRET")
+                             else f"{where}:{wh.line_of('secret_token')}")
     t.persistence_file = rel(_value(tg, "persistence_file", str, str(t.persistence_file), where,
                                     "telegram.persistence_file"))
     t.flood_limit = _value(tg, "flood_limit_per_minute", int, t.flood_limit, where,

@@ -39,7 +39,7 @@ def _mention_from_json(data: dict[str, Any]) -> Mention:
     others = [PlaceRef(r["kind"], r["key"], r["via"]) for r in data.get("others", ())]
     return Mention(-1, -1, data["text"], refs, data.get("edits", 0), data.get("role"),
                    data.get("direction"), others, data.get("other_person", False),
-                   data.get("not_role"))
+                   self_person=data.get("self_person", False), not_role=data.get("not_role"))
 
 
 class Engine:

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
@@ -162,10 +163,15 @@ def details(h: Hurdle) -> str:
     return "\n".join(lines)
 
 
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,\t|]\s*)(?=[=+\-@])")
+"""A spreadsheet that splits the cell on ; (German) or , would run what follows as a formula."""
+
+
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def to_csv(hurdles: list[Hurdle]) -> str:

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MAX_WAITING = 10_000
 """Entries kept in memory while the store is down; past it the oldest are dropped."""
+MAX_WAIT = 0.1
+"""Seconds a reply waits at most for its hurdle to be committed; then it waits in memory."""
 RETRY_EVERY = 30.0
 """Seconds between attempts to reach the store while entries wait (or it is not open)."""
 
@@ -142,10 +144,11 @@ class HurdleQueue:
                 log.warning("more than %d hurdles wait for the hurdle log: the oldest are dropped",
                             self.limit)
         self._waiting.append(entry)
-        if self.available:
-            await self.flush()
-        else:
-            self._attempt_soon()
+        self._attempt_soon()
+        if self.available and self._attempt is not None:
+            # Committed before the reply, unless the log is slow: a locked file must not make
+            # askers wait in a row (5 s each with SQLite's busy timeout).
+            await asyncio.wait({self._attempt}, timeout=MAX_WAIT)
         return entry.written
 
     async def flush(self) -> int:
@@ -164,6 +167,10 @@ class HurdleQueue:
                                                 at=entry.at, group_as=entry.group_as)
                 except StoreUnavailable as exc:
                     self._down(exc)
+                    if exc.gone and self._owns_store:  # deleted or replaced: open the path anew
+                        store, self.store = self.store, None
+                        with suppress(Exception):
+                            await store.close()
                     await self._notify()
                     return count
                 except Exception:  # this entry cannot be stored at all: it must not block the rest
@@ -237,7 +244,8 @@ class HurdleQueue:
 
     async def _flush_quietly(self) -> None:
         try:
-            await self.flush()
+            while await self.flush() and self._waiting and self.available:
+                pass  # entries that came while the last one was written
         except Exception:  # a background attempt must not end with an unread exception
             log.exception("hurdle queue: attempt to write failed")
 

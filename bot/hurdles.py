@@ -34,6 +34,7 @@ from bot.grouping import (
     group_key,
     land_pair,
 )
+from bot.keys import create_private
 
 if TYPE_CHECKING:
     from bot.answer import Answer
@@ -58,16 +59,18 @@ _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 class StoreUnavailable(Exception):
     """The hurdle log cannot be used (missing folder, broken or foreign file, disk error)."""
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
+    def __init__(self, message: str, *, transient: bool = False, gone: bool = False) -> None:
         super().__init__(message)
-        self._transient = transient
+        self._transient = transient or gone
+        self.gone = gone
+        """The file was deleted or replaced under the open connection: open it anew."""
 
     @property
     def transient(self) -> bool:
         """True when the cause may pass by itself and is worth retrying: a locked, read-only or
         full database, an I/O error, a missing folder. False for a foreign or newer file, a
         damaged one, or a wrong setting."""
-        return self._transient or isinstance(self.__cause__, sqlite3.OperationalError)
+        return self._transient or isinstance(self.__cause__, (sqlite3.OperationalError, OSError))
 
 
 @dataclass
@@ -257,6 +260,16 @@ class HurdleStore:
         # One connection: concurrent coroutines would otherwise interleave inside a transaction.
         self._lock = asyncio.Lock()
         self._purged_at = time.monotonic()
+        self._identity = _identity(path)
+
+    def check_file(self) -> None:
+        """StoreUnavailable(gone=True) when the file at `path` is not the one this connection
+        writes to (deleted, replaced, its folder removed): SQLite would go on writing into the
+        deleted file, and every later hurdle would be lost."""
+        now = _identity(self.path)
+        if now != self._identity:
+            what = "is missing" if now is None else "was replaced"
+            raise StoreUnavailable(f"hurdle log {self.path}: the file {what}", gone=True)
 
     @classmethod
     async def open(cls, path: Path, secret: str, retention_days: int = 365, *,
@@ -274,10 +287,11 @@ class HurdleStore:
                                    transient=True)
         db: aiosqlite.Connection | None = None
         try:
+            create_private(path)
             db = await aiosqlite.connect(path, isolation_level=None)
             await _configure(db, busy_timeout_ms)
             await _migrate(db)
-        except (sqlite3.Error, StoreUnavailable) as exc:
+        except (sqlite3.Error, StoreUnavailable, OSError) as exc:
             if db is not None:
                 await db.close()
             cause = None if isinstance(exc, StoreUnavailable) else exc
@@ -347,6 +361,7 @@ class HurdleStore:
                json.dumps(_places(answer), ensure_ascii=False),
                json.dumps(sorted(answer.districts)), json.dumps(sorted(answer.lands)),
                district_path(answer.places, answer.districts))
+        self.check_file()
         async with self._transaction("IMMEDIATE") as db:
             hurdle_id = await _hurdle_for(db, answer.topic, _clip(group_as or reason, 40),
                                           question, mentions)
@@ -689,6 +704,15 @@ def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Device and inode of the file at `path`, None when there is none."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 async def _configure(db: aiosqlite.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     # WAL lets the staff's CLI read while the bot writes.
     mode = next(iter(await db.execute_fetchall("PRAGMA journal_mode = WAL")))[0]
@@ -712,7 +736,8 @@ async def _migrate(db: aiosqlite.Connection) -> None:
         if version > SCHEMA_VERSION:
             raise StoreUnavailable(f"the hurdle log has schema version {version}, newer than "
                                    f"this WeserBot ({SCHEMA_VERSION}); update WeserBot")
-        if version == 0 and await db.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1"):
+        if version == 0 and await db.execute_fetchall(  # state_*: the conversation state's
+                "SELECT 1 FROM sqlite_master WHERE name NOT LIKE 'state%' LIMIT 1"):
             raise StoreUnavailable("this SQLite file is not a WeserBot hurdle log")
         for step in range(version + 1, SCHEMA_VERSION + 1):
             await MIGRATIONS[step](db)

@@ -22,6 +22,8 @@ TAUGHT = "taught.yaml"
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PLZ = re.compile(r"^\d{5}$")
 _AGS = re.compile(r"^\d{8}$")
+UNREADABLE = object()
+"""What `_Reader.load` returns for a file with a syntax error."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL = re.compile(r"https?://[^\s\"'<>]+\.[^\s\"'<>]+")
 
@@ -125,10 +127,13 @@ class Topic:
     land_notes: dict[str, dict[str, str]]
     cross_border: dict[str, str]
     exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    for_others: bool = False
-    """Often asked on behalf of someone (care for a parent): that person's place decides."""
     """Phrases that name something else ("Hundeführerschein" for the driving licence): a message
     containing one is never given this topic."""
+    for_others: bool = False
+    """Often asked on behalf of someone (care for a parent): that person's place decides."""
+    about_others: bool = False
+    """Always about someone else (the deceased for a Erbschein): the asker's own place never
+    decides, and the question back asks about that person."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,9 @@ class Office:
     staff_note: str | None = None
     hours: dict[str, str] = field(default_factory=dict)
     """Opening hours per language, when a source gives them (shown on the answer card)."""
+    topic_notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Notes for one topic only, by topic id: an office kind shared by several topics (the road
+    traffic authority for no-parking zones and disabled parking) says each its own thing."""
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "address": self.address or None,
@@ -236,14 +244,24 @@ class _Reader:
         self.problems: list[Problem] = []
         self.unreadable = False
         """A file could not be parsed: checks across files would only repeat that problem."""
+        self.broken: set[str] = set()
+        """What could not be parsed: 'districts', 'places', 'offices', 'topics', …"""
 
     def load(self, path: Path) -> Any:
         try:
             return load_yaml(path, self.rel(path))
         except YamlError as exc:
             self.problems.append(exc.problem)
+            self.broken.add(path.parent.name if path.parent != self.root else path.stem)
             self.unreadable = True
-            return None
+            return UNREADABLE
+
+    def reference_error(self, refers_to: str, file: Path, line: int, field_name: str,
+                        message: str) -> None:
+        """A name that another file should define: not reported while that file is unreadable
+        (one syntax error in districts.yaml is one problem, not one per office)."""
+        if refers_to not in self.broken:
+            self.error(file, line, field_name, message)
 
     def items(self, file: Path, data: LineDict, key: str) -> Iterator[tuple[str, LineDict]]:
         """The mappings of a required list (`key[i]`, item); items that are no mapping are reported."""
@@ -265,6 +283,8 @@ class _Reader:
     def mapping(self, file: Path, data: Any, where: str, line: int = 1) -> LineDict | None:
         if isinstance(data, LineDict):
             return data
+        if data is UNREADABLE:
+            return None  # its syntax error is reported already
         self.error(file, getattr(data, "line", line), where, "must be a mapping (key: value)")
         return None
 
@@ -346,6 +366,12 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     outside = _read_outside(reader, root / "places" / "germany.yaml", districts)
     office_kinds = _read_offices(reader, root / "offices", districts, municipalities)
     topics = _read_topics(reader, root / "topics", office_kinds)
+    for kind in office_kinds.values():
+        for office in kind.offices:
+            for tid in office.topic_notes:
+                if tid not in topics:
+                    reader.reference_error("topics", root / "offices" / f"{kind.kind}.yaml", 0,
+                                           f"{office.id}.topic_notes", f"unknown topic '{tid}'")
     topics, taught = _read_taught(reader, root / TAUGHT, topics)
     language = _read_language(reader, root / "language.yaml")
     uncovered = _untaught(_read_uncovered(reader, root / "uncovered.yaml", topics), taught)
@@ -411,7 +437,10 @@ def _read_places(reader: _Reader, folder: Path, districts: dict[str, District]
             continue
         did = reader.get(path, data, "district", str, "")
         if did and did not in districts:
-            reader.error(path, data.line_of("district"), "district", f"unknown district '{did}'")
+            reader.reference_error("districts", path, data.line_of("district"), "district",
+                                   f"unknown district '{did}'")
+            if "districts" in reader.broken:
+                reader.broken.add("places")  # its towns are unknown now: no cascade from them
             continue
         seen_files.add(did)
         reader.get(path, data, "source", str, "")
@@ -567,13 +596,14 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
             served = reader.strings(path, item, "districts", where)
             for did in served:
                 if did not in districts:
-                    reader.error(path, item.line_of("districts"), f"{where}.districts",
-                                 f"unknown district '{did}'")
+                    reader.reference_error("districts", path, item.line_of("districts"),
+                                           f"{where}.districts", f"unknown district '{did}'")
             towns = reader.strings(path, item, "municipalities", where)
             for ags in towns:
                 if ags not in municipalities:
-                    reader.error(path, item.line_of("municipalities"), f"{where}.municipalities",
-                                 f"unknown municipality AGS '{ags}'")
+                    reader.reference_error("places", path, item.line_of("municipalities"),
+                                           f"{where}.municipalities",
+                                           f"unknown municipality AGS '{ags}'")
             per_town = reader.get(path, item, "per_municipality", bool, where, required=False,
                                   default=False)
             if not (served or towns or per_town):
@@ -602,6 +632,10 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 reader.get(path, item, "derived", str, where, required=False),
                 reader.get(path, item, "staff_note", str, where, required=False),
                 hours=reader.texts(path, item, "hours", where, required=False),
+                topic_notes={tid: reader.texts(path, notes, tid, f"{where}.topic_notes")
+                             for notes in [reader.get(path, item, "topic_notes", dict, where,
+                                                      required=False, default={})]
+                             for tid in notes},
             ))
         kinds[path.stem] = OfficeKind(path.stem, reader.texts(path, data, "label", ""),
                                       tuple(offices))
@@ -630,8 +664,8 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
                          f"unknown role '{role}' (known: {', '.join(ROLES)})")
         kind = reader.get(path, data, "office_kind", str, "", default="")
         if kind and kind not in office_kinds:
-            reader.error(path, data.line_of("office_kind"), "office_kind",
-                         f"no offices/{kind}.yaml for office kind '{kind}'")
+            reader.reference_error("offices", path, data.line_of("office_kind"), "office_kind",
+                                   f"no offices/{kind}.yaml for office kind '{kind}'")
         links = []
         for i, link in enumerate(reader.get(path, data, "links", list, "", required=False) or []):
             link = reader.mapping(path, link, f"links[{i}]", data.line_of("links"))
@@ -660,6 +694,7 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
             reader.texts(path, data, "cross_border", "", required=False),
             reader.per_lang(path, data, "exclude", "", required=False),
             bool(reader.get(path, data, "for_others", bool, "", required=False, default=False)),
+            bool(reader.get(path, data, "about_others", bool, "", required=False, default=False)),
         )
     _check_shared_keywords(reader, folder, topics)
     return topics

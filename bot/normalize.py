@@ -15,6 +15,8 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # unassigned characters separate words at most.
 _DROP = {"Cf"}
 _SPACE = {"Cc", "Co", "Cs", "Cn", "Zl", "Zp"}
+# Leichte Sprache splits long words with a middle dot ("Bewohner·park·platz"): one word again.
+_MEDIOPUNKT = re.compile(r"(?<=\w)[\u00b7\u2219\u22c5\u2027](?=\w)")
 
 
 def clean(text: str) -> str:
@@ -26,7 +28,7 @@ def clean(text: str) -> str:
         if category in _DROP:
             continue
         kept.append(" " if category in _SPACE else ch)
-    return " ".join("".join(kept).split())[:MAX_CHARS]
+    return _MEDIOPUNKT.sub("", " ".join("".join(kept).split()))[:MAX_CHARS]
 
 
 def fold(text: str) -> str:

@@ -153,14 +153,18 @@ class Resolver:
             return Resolution("no_topic", lands=lands, districts=districts)
         res = Resolution("needs_place", topic=topic, needs=topic.role, lands=lands,
                          districts=districts, confidence=round(topic_score, 3))
-        if topic.for_others and u.other_person:
+        if topic.about_others:
+            # "Erbschein, ich wohne in Hameln": the deceased's place decides, never the asker's.
+            res.for_other = True
+            u = replace(u, mentions=[m for m in u.mentions if not m.self_person])
+        elif topic.for_others and u.other_person:
             # "Meine Mutter braucht Pflege, ich wohne in Nienburg": her place decides, not mine.
             res.for_other = True
             u = replace(u, mentions=[m for m in u.mentions if m.other_person])
         mentions, implied = self.deciding(u, topic.role)
         if not mentions:
             office = self.regionwide.get(topic.office_kind)
-            if office is not None and not u.mentions:
+            if office is not None and all(any(r.inside for r in m.refs) for m in u.mentions):
                 # The same body for everyone in the region: the place would change nothing.
                 res.reason, res.needs, res.office = "answered", None, office
             return res

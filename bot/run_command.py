@@ -9,12 +9,15 @@ from pathlib import Path
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
+from bot import keys
 from bot.cli import register
 from bot.config import ConfigError, load_config
 from bot.engine import Engine
 from bot.hurdles import StoreUnavailable
 from bot.knowledge import KnowledgeError
 
+MIN_REDACTED = 12
+"""Secrets shorter than this are not replaced in log lines (see LogHygiene)."""
 QUIET_LOGGERS = ("httpx", "httpcore")
 """Their INFO lines contain request URLs, and a Bot API URL contains the token."""
 
@@ -25,7 +28,9 @@ class LogHygiene(logging.Filter):
 
     def __init__(self, secrets: list[str | None]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        # A short secret replaced inside ordinary words would give itself away ("Tracebac<secret>");
+        # those are too weak to protect anything anyway (webhook secrets are at least 32 long).
+        self.secrets = [s for s in secrets if s and len(s) >= MIN_REDACTED]
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -69,6 +74,7 @@ def run_bot(args: argparse.Namespace) -> int:
                               "DEBUG, INFO, WARNING, ERROR")
         logging.basicConfig(level=config.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        keys.fill_in(config)
         hygiene = LogHygiene([token, config.telegram.webhook_secret, config.hurdles.secret])
         for handler in logging.getLogger().handlers:
             handler.addFilter(hygiene)

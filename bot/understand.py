@@ -58,12 +58,14 @@ class Mention:
     """Other places of the same name, not chosen but offered as a one-tap alternative."""
     other_person: bool = False
     """The place of someone else the message speaks of ("meine Mutter wohnt in …")."""
+    self_person: bool = False
+    """The asker's own place ("ich wohne in …"), as opposed to someone else's or no one's."""
     not_role: str | None = None
     """A role the message denies for this place ("keinen Wohnsitz in Isernhagen")."""
 
     def to_json(self) -> dict:
         return {"text": self.text, "role": self.role, "direction": self.direction,
-                "edits": self.edits, "not_role": self.not_role,
+                "edits": self.edits, "not_role": self.not_role, "self_person": self.self_person,
                 "refs": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.refs],
                 "others": [{"kind": r.kind, "key": r.key, "via": r.via} for r in self.others],
                 "other_person": self.other_person}
@@ -550,6 +552,7 @@ class Understander:
                        if t.text in self.lang.other_persons or t.text in self.lang.self_words]
             own = [t for t in persons if t.clause == clause] or persons
             m.other_person = bool(own) and own[-1].text in self.lang.other_persons
+            m.self_person = bool(own) and not m.other_person
             after = []
             for tok in tokens[m.end:min(next_start, m.end + LOOKAHEAD)]:
                 if (tok.text in self.lang.place_prepositions or tok.clause != clause

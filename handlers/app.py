@@ -21,18 +21,18 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    PersistenceInput,
-    PicklePersistence,
     TypeHandler,
     filters,
 )
 
-from bot.config import Config, ConfigError
+from bot import keys
+from bot.config import Config, ConfigError, check_webhook_secret
 from bot.engine import Engine
 from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
 from bot.hurdles import HurdleStore
 from handlers import answers, commands, conversation, staff
 from handlers.context import SERVICES, Services, WeserContext
+from handlers.durable import DurableQueue, StateKeeper
 from handlers.reload import reload_knowledge
 from handlers.safety import FloodGuard, PerUserUpdateProcessor, RetryingRateLimiter
 from handlers.send import reply
@@ -49,8 +49,6 @@ already retried by RetryingRateLimiter; an unreachable API then ends the start i
 CONNECTION_POOL = 16
 """Bot API connections: httpx scans the whole pool per request, and the default 256 cost ~20 % CPU
 under load (measured with `weserbot bench --e2e`) while the rate limiter never uses that many."""
-PERSIST_EVERY = 10
-"""Seconds between saves of the conversation state (and at every clean shutdown)."""
 TIMEOUTS = {"connect": 10.0, "read": 15.0, "write": 15.0, "pool": 10.0}
 """Seconds a Bot API call may take per phase; a call that times out is retried
 (RetryingRateLimiter). The read timeout of getUpdates adds the long-poll time."""
@@ -61,22 +59,11 @@ MEDIA = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | f
          | filters.POLL | filters.Dice.ALL | filters.STORY)
 
 
-class UserPersistence(PicklePersistence):
-    """PicklePersistence that keeps no entry at all for a user with nothing stored (e.g. after
-    /forget), instead of their user id with an empty dict."""
-
-    async def update_user_data(self, user_id: int, data: dict) -> None:
-        if data:
-            await super().update_user_data(user_id, data)
-        elif self.user_data and user_id in self.user_data:
-            await self.drop_user_data(user_id)
-
-
 def build_application(config: Config, engine: Engine, store: HurdleStore | None = None, *,
                       rate_limiter: RetryingRateLimiter | None = None,
                       timeouts: Mapping[str, float] | None = None,
                       retry_every: float = RETRY_EVERY) -> Application:
-    """The bot for `config`: handlers, persistence, rate limits, retries, commands.
+    """The bot for `config`: handlers, durable inbox and state, rate limits, retries, commands.
 
     Without `store`, the hurdle log at config.hurdles.path is opened when the bot starts and
     closed when it stops. If it cannot be opened for a passing reason (locked, read-only, full,
@@ -88,23 +75,24 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
     if not tg.token:
         raise ConfigError(f"{config.source or 'config'}: telegram.token: missing (set it in the "
                           "config or in the environment variable WESERBOT_TOKEN)")
-    path = tg.persistence_file
-    if path is not None and not path.parent.is_dir():
-        raise ConfigError(f"{config.source or 'config'}: telegram.persistence_file: the folder "
-                          f"{path.parent} does not exist")
-    persistence = UserPersistence(
-        tg.persistence_file, update_interval=PERSIST_EVERY,
-        store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False))
+    keys.fill_in(config)
+    keeper = StateKeeper(config)
+    queue = DurableQueue()
+    queue.keeper = keeper
+    processor = PerUserUpdateProcessor()
+    processor.keeper = keeper
+    limiter = rate_limiter or RetryingRateLimiter()
+    limiter.before_call, limiter.after_call = keeper.sending, keeper.replied
     limits = {**TIMEOUTS, **(timeouts or {})}
     app = (
         ApplicationBuilder()
         .token(tg.token)
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
-        .concurrent_updates(PerUserUpdateProcessor())
+        .rate_limiter(limiter)
+        .concurrent_updates(processor)
+        .update_queue(queue)
         .connection_pool_size(CONNECTION_POOL)
-        .persistence(persistence)
         .context_types(ContextTypes(context=WeserContext))
         .connect_timeout(limits["connect"]).read_timeout(limits["read"])
         .write_timeout(limits["write"]).pool_timeout(limits["pool"])
@@ -115,7 +103,8 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
     h = config.hurdles
     opener = functools.partial(HurdleStore.open, h.path, h.secret, h.retention_days)
     hurdles = HurdleQueue(store, opener=None if store else opener, retry_every=retry_every)
-    app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), hurdles)
+    app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), hurdles,
+                                      keeper)
     add_handlers(app)
     answers.schedule_digest(app)
     return app
@@ -216,6 +205,7 @@ async def _post_init(app: Application) -> None:
     `weserbot run` reload the knowledge base on SIGHUP."""
     services: Services = app.bot_data[SERVICES]
     await services.hurdles.start()
+    await services.state.start(app)  # after the hurdle log: it makes a new file a hurdle log
     if services.reload_on_sighup and hasattr(signal, "SIGHUP"):
         def on_sighup() -> None:
             app.create_task(reload_knowledge(app, "SIGHUP"), name="reload-on-SIGHUP")
@@ -231,6 +221,7 @@ async def _post_shutdown(app: Application) -> None:
     if services.reload_on_sighup and hasattr(signal, "SIGHUP"):
         with suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+    await services.state.close()
     await services.hurdles.close()
 
 
@@ -259,7 +250,9 @@ def polling_args(config: Config) -> dict[str, Any]:
 
 
 def webhook_args(config: Config) -> dict[str, Any]:
+    """Never a webhook without a secret token: anyone reaching the port could post updates."""
     tg = config.telegram
+    check_webhook_secret(tg.webhook_secret or "", "telegram.webhook.secret_token")
     return {"listen": tg.webhook_listen, "port": tg.webhook_port,
             "url_path": tg.webhook_path.strip("/"), "webhook_url": tg.webhook_url,
             "secret_token": tg.webhook_secret, "allowed_updates": ALLOWED_UPDATES,

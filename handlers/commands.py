@@ -50,9 +50,7 @@ async def forget(update: Update, context: WeserContext) -> None:
     user_id = update.effective_user.id
     count = await context.hurdles.forget(user_id)  # None: the log cannot be reached right now
     context.user_data.clear()
-    persistence = context.application.persistence
-    if persistence is not None:
-        await persistence.drop_user_data(user_id)  # now, not at the next periodic save
+    await context.services.state.forget(user_id)  # now, not after the reply
     if count is None:
         await reply(update, context, context.t(lang, "telegram.forget_partly"))
     else:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.hurdle_queue import HurdleQueue
     from bot.hurdles import HurdleStore
+    from handlers.durable import StateKeeper
 
 SERVICES = "weserbot.services"
 """Key in bot_data (bot_data is not persisted)."""
@@ -30,6 +31,8 @@ class Services:
     flood: FloodGuard
     hurdles: HurdleQueue
     """The way into the hurdle log: writes, or keeps entries in memory while it is down."""
+    state: StateKeeper
+    """The inbox of updates and the users' conversation state in the database."""
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reload_on_sighup: bool = False
     """Set by `run` (weserbot run): SIGHUP reloads the knowledge base."""

@@ -98,12 +98,21 @@ class RetryingRateLimiter(AIORateLimiter):
         super().__init__(**limits)
         self.network_attempts = network_attempts
         self.base_delay = base_delay
+        self.before_call: Callable[[str, Any], Awaitable[None]] | None = None
+        self.after_call: Callable[[str, Any], Awaitable[None]] | None = None
+        """Awaited with the method's name and parameters before every call and after every call
+        that worked (handlers/durable.py)."""
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         limited = super().process_request
-        return await retry_network(
+        if self.before_call is not None:
+            await self.before_call(endpoint, data)
+        result = await retry_network(
             lambda: limited(callback, args, kwargs, endpoint, data, rate_limit_args),
             attempts=self.network_attempts, base_delay=self.base_delay, what=endpoint)
+        if self.after_call is not None:
+            await self.after_call(endpoint, data)
+        return result
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -117,14 +126,26 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
         self._queues: dict[Any, tuple[asyncio.Lock, list[int]]] = {}
+        self.keeper: Any = None
+        """Loads and saves the user's state around each update (handlers/durable.StateKeeper)."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        from handlers.durable import CURRENT
+
         key = _owner(update)
         lock, users = self._queues.setdefault(key, (asyncio.Lock(), [0]))
         users[0] += 1
         try:
             async with lock:
-                await coroutine
+                if self.keeper is not None:
+                    await self.keeper.before(update)
+                token = CURRENT.set(update if isinstance(update, Update) else None)
+                try:
+                    await coroutine
+                finally:
+                    CURRENT.reset(token)
+                    if self.keeper is not None:
+                        await self.keeper.after(update, idle=users[0] == 1)
         finally:
             users[0] -= 1
             if not users[0]:

@@ -200,7 +200,9 @@ def _store(context: WeserContext) -> HurdleStore:
 def _number(text: str) -> int:
     """A hurdle id or page from a command or a button; 0 for anything else."""
     text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and int(text) < MAX_ID else 0
+    if not (text.isascii() and text.isdigit()):  # '²' is a digit to isdigit, not to int
+        return 0
+    return int(text) if int(text) < MAX_ID else 0
 
 
 async def _show(update: Update, context: WeserContext, view: tuple[str, Markup]) -> None:

@@ -64,3 +64,20 @@ def test_eval_prints_rates_and_passes_its_bars():
     run = weserbot("eval", str(ROOT / "eval" / "questions.jsonl"))
     assert "topic right" in run.stdout and "wrong confident answers" in run.stdout
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_common_options_work_before_and_after_the_subcommand(kb_copy: Path):
+    (kb_copy / "districts.yaml").write_text("districts: [", encoding="utf-8")
+    before = weserbot("--knowledge", str(kb_copy), "check")
+    after = weserbot("check", "--knowledge", str(kb_copy))
+    assert before.returncode == after.returncode == 1
+    assert before.stdout == after.stdout and "districts.yaml" in after.stdout
+    assert after.stdout.strip().endswith("1 problem(s) found")  # one syntax error, no cascade
+
+
+def test_a_config_after_a_nested_subcommand_is_read(tmp_path: Path):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"hurdles:\n  path: {tmp_path / 'h.sqlite'}\n", encoding="utf-8")
+    run = weserbot("hurdles", "list", "--config", str(config))
+    assert "unrecognized arguments" not in run.stderr
+    assert str(tmp_path / "h.sqlite") in run.stdout + run.stderr

@@ -104,8 +104,10 @@ FAULTS: dict[str, tuple[Callable, str, bool]] = {
 
 
 @pytest.fixture
-async def fragile_store(tmp_path: Path):
-    """A hurdle log that gives up on a lock after 0.1 s (the bot's default waits 5 s)."""
+async def fragile_store(tmp_path: Path, bot_config):
+    """A hurdle log that gives up on a lock after 0.1 s (the bot's default waits 5 s). The faults
+    are made on its own connection: the conversation state goes to a file of its own here."""
+    bot_config.state_path = tmp_path / "state.sqlite"
     store = await HurdleStore.open(tmp_path / "hurdles.sqlite", "test-secret",
                                    busy_timeout_ms=100)
     yield store
@@ -215,3 +217,49 @@ async def test_hurdles_waiting_at_shutdown_are_written_if_the_log_is_back(tmp_pa
     folder.mkdir()
     await queue.close()  # the last attempt, without waiting for the next retry
     assert [q for q, _ in in_file(folder / "h.sqlite")] == ["Frage vor dem Ende"]
+
+
+async def test_a_deleted_folder_is_noticed_and_the_hurdles_are_written_when_it_is_back(
+        telegram_api, start_bot, bot_config, tmp_path, caplog):
+    """Finding 2 of issue 14: SQLite would keep writing into the deleted file."""
+    import shutil
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    bot_config.hurdles.path = folder / "hurdles.sqlite"
+    bot_config.state_path = tmp_path / "state.sqlite"
+    caplog.set_level(logging.INFO)
+    async with start_bot(store=None, retry_every=0.1) as app:
+        queue: HurdleQueue = app.bot_data[SERVICES].hurdles
+        await ask(telegram_api, ANNA, QUESTIONS[0])
+        shutil.rmtree(folder)
+        for question in QUESTIONS[1:3]:
+            assert (await ask(telegram_api, ANNA, question)).startswith("Zu dieser Frage")
+        assert queue.waiting == 2 and "does not exist" in (queue.problem or "")
+        folder.mkdir()
+        await written(queue)
+    assert [q for q, _ in in_file(folder / "hurdles.sqlite")] == QUESTIONS[1:3]
+    [down, up] = queue_warnings(caplog)
+    assert "the file is missing" in down and "available again: 2 waiting" in up
+
+
+async def test_a_locked_log_makes_no_reply_wait_longer_than_100_ms(telegram_api, start_bot,
+                                                                   bot_config, tmp_path):
+    """Finding 4 of issue 14: ten askers at once while another process holds the lock."""
+    import time
+
+    bot_config.state_path = tmp_path / "state.sqlite"
+    store = await HurdleStore.open(tmp_path / "hurdles.sqlite", "s")  # busy timeout 5 s
+    try:
+        async with start_bot(store=store, retry_every=0.1) as app, locked(store):
+            users = range(7100, 7110)
+            waiting = [telegram_api.next_message(u) for u in users]
+            started = time.monotonic()
+            for user_id, question in zip(users, QUESTIONS, strict=False):
+                telegram_api.send_text(telegram_api.user(user_id), question)
+            await asyncio.gather(*waiting)
+            took = time.monotonic() - started
+            assert app.bot_data[SERVICES].hurdles.waiting >= 1
+        assert took < 1.0, took  # 10 x 5 s before; now each reply waits <= 0.1 s, concurrently
+    finally:
+        await store.close()

@@ -26,3 +26,8 @@ def test_tokens_remember_capitals_and_clauses():
     lage = tokens[3]
     assert (lage.text, lage.capitalised) == ("lage", True)
     assert tokens[4].clause > lage.clause
+
+
+def test_a_leichte_sprache_middle_dot_joins_the_word_again():
+    assert fold("Wie kann ich Wohn∙geld beantragen? Bewohner·park·platz") == \
+        "wie kann ich wohngeld beantragen bewohnerparkplatz"

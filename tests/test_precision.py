@@ -230,3 +230,11 @@ def test_a_denied_residence_is_asked_for_rather_than_assumed(engine: Engine):
 def test_x_bei_y_names_one_place_not_two(engine: Engine, question: str, town: str):
     reply = ask(engine, question)
     assert (reply["reason"], reply["municipality"], len(reply["places"])) == ("answered", town, 1)
+
+
+def test_for_a_topic_always_about_someone_else_the_askers_own_place_does_not_decide(engine: Engine):
+    own = ask(engine, "Erbschein beantragen, ich wohne in Hameln")
+    assert (own["reason"], own["office"]) == ("needs_place", None)
+    assert "Person" in own["text"]
+    theirs = ask(engine, "Erbschein, meine Tante wohnte in Bodenwerder")
+    assert (theirs["reason"], theirs["municipality"]) == ("answered", "Bodenwerder")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import pickle
+import sqlite3
+from contextlib import closing
 
 from conftest import press_button
 from fake_bot_api import FakeBotApi
 
 from bot.engine import Engine
 from bot.hurdles import HurdleStore
+from handlers.context import SERVICES
 
 ANNA, BOB = 2001, 2002
 CAR = "Wo melde ich mein Auto an? Ich wohne in Rinteln."
@@ -79,7 +81,11 @@ async def test_unanswerable_questions_are_logged_and_so_is_an_abandoned_where(
 async def test_forget_deletes_the_users_hurdles_and_conversation_state(
         telegram_api, start_bot, bot_config, hurdle_store: HurdleStore):
     def saved_users() -> set[int]:
-        return set(pickle.loads(bot_config.telegram.persistence_file.read_bytes())["user_data"])
+        """Whose conversation state is in the database (rows are keyed by a pseudonym)."""
+        keeper = app.bot_data[SERVICES].state
+        with closing(sqlite3.connect(bot_config.hurdles.path)) as db:
+            keys = {row[0] for row in db.execute("SELECT user_key FROM state_users")}
+        return {u for u in (ANNA, BOB) if keeper.store.user_key(u) in keys}
 
     async with start_bot() as app:
         answer = await ask(telegram_api, ANNA, CAR)
@@ -87,7 +93,6 @@ async def test_forget_deletes_the_users_hurdles_and_conversation_state(
         await ask(telegram_api, BOB, "Wo bekomme ich eine Namensänderung? Ich wohne in Hameln.")
         await ask(telegram_api, ANNA, "/language")
         await ask(telegram_api, ANNA, "Wo bekomme ich einen Kita-Platz?")
-        await app.update_persistence()
         before = saved_users()
         done = await ask(telegram_api, ANNA, "/forget")
         after = saved_users()

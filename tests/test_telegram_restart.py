@@ -1,9 +1,12 @@
-"""The conversation survives a restart of the bot (PicklePersistence at telegram.persistence_file)."""
+"""The conversation survives a restart of the bot (its state is in the database: bot/state.py)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.engine import Engine
 from bot.knowledge import load_knowledge
+from handlers.context import SERVICES
 
 ANNA = 5001
 
@@ -37,8 +40,15 @@ async def test_an_open_question_saved_by_an_older_version_is_dropped_quietly(tel
                                                                             start_bot):
     anna = telegram_api.user(ANNA, "Anna", "de")
     async with start_bot() as app:
-        app.user_data[ANNA]["pending"] = {"question": "Kita?", "shape": "of an older version"}
+        store = app.bot_data[SERVICES].state.store
+        await store.save(ANNA, {"pending": {"question": "Kita?", "shape": "of an older version"}})
         telegram_api.send_text(anna, "Kita-Platz in Hameln")
         [answer] = await telegram_api.wait_for_messages(ANNA, 1)
+        for _ in range(100):  # until the update is finished and Anna's state saved
+            if ANNA not in app.user_data:
+                break
+            await asyncio.sleep(0.01)
+        saved = await store.load(ANNA)
     assert "Wohnort in Hameln" in answer.plain
-    assert "pending" not in app.user_data[ANNA]
+    assert "pending" not in saved
+    assert ANNA not in app.user_data  # saved, and out of memory until Anna writes again

@@ -1,0 +1,88 @@
+"""Secrets the bot makes itself when the operator gives none: created once, kept in a file that
+only the bot's user can read (0600), and read again at every start."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+HURDLE_KEY_FILE = "weserbot-hurdles.key"
+"""Next to the hurdle log: the key of the askers' pseudonyms when hurdles.secret is not set."""
+WEBHOOK_SECRET_FILE = "weserbot-webhook.secret"
+"""Next to the hurdle log: the webhook's secret token when telegram.webhook.secret_token is not set."""
+MIN_WEBHOOK_SECRET = 32
+"""Characters a webhook secret token must have at least (Telegram allows 1-256)."""
+WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""The characters Telegram allows in a secret token."""
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file readable by the bot's user only (0600), unless one exists. For a
+    database: SQLite gives its -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
+def kept_secret(path: Path) -> tuple[str, bool]:
+    """The secret in `path`, or a new random one written there (0600). Returns it and whether it
+    was created now. Raises OSError when the file can be neither read nor created."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        text = ""
+    if WEBHOOK_SECRET_CHARS.fullmatch(text) and len(text) >= MIN_WEBHOOK_SECRET:
+        return text, False
+    if text:
+        raise OSError(f"{path}: not a key WeserBot wrote; delete it to have a new one made")
+    value = secrets.token_urlsafe(48)
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (value + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)  # never half a key in the file
+    return value, True
+
+
+def fill_in(config) -> None:
+    """Give `config` (bot.config.Config) the secrets the operator left out, from their files next
+    to the hurdle log (made there once): the hurdle key and, in webhook mode, the webhook secret.
+    Says so once per start. A folder that cannot take the file leaves the hurdle key empty (a
+    random one per start, as before) and ends a webhook start with ConfigError."""
+    from bot.config import ConfigError
+
+    folder = config.hurdles.path.parent
+    if not config.hurdles.secret:
+        path = folder / HURDLE_KEY_FILE
+        try:
+            config.hurdles.secret, created = kept_secret(path)
+        except OSError as exc:
+            log.warning("hurdles.secret is not set and no key can be kept in %s (%s): pseudonyms "
+                        "and /forget only work until the next start", folder, exc)
+        else:
+            log.warning("hurdles.secret is not set: using the key %s %s (keep it with the "
+                        "backups of the hurdle log)", "made now in" if created else "kept in",
+                        path)
+    tg = config.telegram
+    if tg.mode == "webhook" and not tg.webhook_secret:
+        path = folder / WEBHOOK_SECRET_FILE
+        try:
+            tg.webhook_secret, created = kept_secret(path)
+        except OSError as exc:
+            raise ConfigError(f"telegram.webhook.secret_token: not set, and none can be kept in "
+                              f"{path} ({exc}); set one of at least {MIN_WEBHOOK_SECRET} "
+                              "characters") from exc
+        log.warning("telegram.webhook.secret_token is not set: using the secret %s %s",
+                    "made now in" if created else "kept in", path)

@@ -1,0 +1,269 @@
+"""Nothing received is lost: the inbox and the conversation state in the database (bot/state.py).
+
+- `DurableQueue` is the Application's update queue: an update is committed to the inbox before it
+  is queued, and python-telegram-bot confirms it to Telegram (the next getUpdates offset, or the
+  webhook's HTTP 200) only after that. One already in the inbox is not queued again.
+- `StateKeeper` loads a user's conversation data before their update is handled and saves it
+  afterwards; the update is marked done in the same transaction, as soon as its first reply was
+  sent (`replied`, called by the rate limiter after every successful Bot API call). Then the
+  user's data leaves memory: idle users cost nothing.
+- At the start, updates received but not answered before a crash are queued again.
+
+When the database cannot be written (folder missing, locked, disk full), the bot answers from
+memory as before, says so once, and catches up when it can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import pickle
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+
+from bot.state import StateStore, StateUnavailable
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+CURRENT: contextvars.ContextVar[Update | None] = contextvars.ContextVar("weserbot_update",
+                                                                          default=None)
+"""The update being handled in this task (set by the update processor)."""
+REPLIES = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
+                     "answerCallbackQuery", "deleteMessage"})
+"""Bot API calls that answer an update: after the first one that worked, it is done."""
+
+
+class StateKeeper:
+    """The bot's way into the inbox and the conversation state."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store: StateStore | None = None
+        self.problem: str | None = None
+        self.app: Application | None = None
+        self._finished: dict[int, str] = {}
+        """Updates in progress already marked done -> the state saved with them (JSON)."""
+        self._sending: set[int] = set()
+        """Updates in progress whose answer is on its way."""
+        self._unfinished: list[int] = []
+        """Done updates whose mark could not be written yet."""
+        self._dirty: set[int] = set()
+        """Users whose data in memory is newer than in the database."""
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def start(self, app: Application) -> None:
+        """Open the state tables, take over an old pickle file, queue what a crash left unanswered."""
+        self.app = app
+        h = self.config.hurdles
+        try:
+            self.store = await StateStore.open(self.config.state_file, h.secret,
+                                               h.retention_days)
+        except StateUnavailable as exc:
+            self._down(exc)
+            return
+        await self._import_pickle(self.config.telegram.persistence_file)
+        try:
+            pending, cut_off = await self.store.pending()
+        except StateUnavailable as exc:
+            self._down(exc)
+            return
+        for payload in pending:
+            update = Update.de_json(payload, app.bot)
+            asyncio.Queue.put_nowait(app.update_queue, update)  # already in the inbox
+        if pending:
+            log.warning("%d message(s) received before the bot stopped unexpectedly are answered "
+                        "now", len(pending))
+        if cut_off:
+            log.warning("%d message(s) were being answered when the bot stopped unexpectedly; "
+                        "they are not answered again (a reply may be missing)", cut_off)
+
+    async def close(self) -> None:
+        if self.store is not None:
+            if self._unfinished or self._dirty:
+                await self._catch_up()
+            store, self.store = self.store, None
+            await store.close()
+
+    # -- inbox ------------------------------------------------------------------------------------
+    async def received(self, update: Update) -> bool:
+        """Commit an update before it is confirmed; False: already received, do not handle it."""
+        if self.store is None:
+            return True
+        try:
+            fresh = await self.store.receive(update.update_id, update.to_dict())
+        except StateUnavailable as exc:
+            self._down(exc)
+            return True
+        except (TypeError, ValueError) as exc:  # cannot be stored: handled, but not durably
+            log.warning("update %s not kept in the inbox: %s", update.update_id, exc)
+            return True
+        self._up()
+        return fresh
+
+    # -- per update -------------------------------------------------------------------------------
+    async def before(self, update: object) -> None:
+        """Load the user's saved data into context.user_data (unless memory is newer)."""
+        user_id = _user_id(update)
+        if self.store is None or self.app is None or user_id is None or user_id in self._dirty:
+            return
+        try:
+            saved = await self.store.load(user_id)
+        except StateUnavailable as exc:
+            self._down(exc)
+            return
+        data = self.app.user_data[user_id]  # created by python-telegram-bot's defaultdict
+        data.clear()
+        data.update(saved)
+
+    async def sending(self, endpoint: str, data: dict[str, Any] | None) -> None:
+        """A Bot API call is about to answer the current update: note that first, so that a
+        crash while it is on its way does not make the next start answer it again."""
+        update = CURRENT.get()
+        if (self.store is None or endpoint not in REPLIES or not isinstance(update, Update)
+                or update.update_id in self._finished or update.update_id in self._sending):
+            return
+        chat = update.effective_chat
+        if endpoint != "answerCallbackQuery" and (
+                chat is None or str((data or {}).get("chat_id")) != str(chat.id)):
+            return  # e.g. a note to the staff chat: not the answer
+        self._sending.add(update.update_id)
+        try:
+            await self.store.sending(update.update_id)
+        except StateUnavailable as exc:
+            self._down(exc)
+
+    async def replied(self, endpoint: str, data: dict[str, Any] | None = None) -> None:
+        """A Bot API call worked: if it answered the current update, mark that done now, with the
+        user's state, so that a crash from here on does not answer it again."""
+        update = CURRENT.get()
+        if not isinstance(update, Update) or update.update_id not in self._sending:
+            return
+        self._sending.discard(update.update_id)
+        self._finished[update.update_id] = await self._finish(update)
+
+    async def after(self, update: object, idle: bool) -> None:
+        """The update is handled: save what changed, mark it done; `idle`: the user has nothing
+        else queued, so their data leaves memory once it is saved."""
+        user_id = _user_id(update)
+        update_id = update.update_id if isinstance(update, Update) else None
+        saved = self._finished.pop(update_id, None) if update_id is not None else None
+        self._sending.discard(update_id)
+        if isinstance(update, Update) and (saved is None or saved != self._snapshot(user_id)):
+            await self._finish(update)
+        if (idle and user_id is not None and self.store is not None and self.app is not None
+                and user_id not in self._dirty):
+            self.app.drop_user_data(user_id)
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the user's saved conversation state now."""
+        if self.app is not None:
+            self.app.user_data[user_id].clear()
+        if self.store is not None:
+            try:
+                await self.store.save(user_id, None)
+            except StateUnavailable as exc:
+                self._down(exc)
+                self._dirty.add(user_id)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _snapshot(self, user_id: int | None) -> str:
+        if user_id is None or self.app is None or user_id not in self.app.user_data:
+            return "{}"
+        return json.dumps(self.app.user_data[user_id], sort_keys=True, default=str)
+
+    async def _finish(self, update: Update) -> str:
+        """Mark `update` done with its user's current state; returns that state (JSON)."""
+        user_id = _user_id(update)
+        snapshot = self._snapshot(user_id)
+        if self.store is None:
+            return snapshot
+        ids = [*self._unfinished, update.update_id]
+        users = {u: self._data(u) for u in {*self._dirty, *([user_id] if user_id else [])}}
+        try:
+            await self.store.finish(ids, users)
+        except StateUnavailable as exc:
+            self._down(exc)
+            self._unfinished = ids
+            self._dirty.update(users)
+            return snapshot
+        self._unfinished = []
+        self._dirty.clear()
+        self._up()
+        return snapshot
+
+    async def _catch_up(self) -> None:
+        assert self.store is not None
+        try:
+            await self.store.finish(self._unfinished, {u: self._data(u) for u in self._dirty})
+        except StateUnavailable as exc:
+            log.error("conversation state still unavailable at shutdown: %s", exc)
+            return
+        self._unfinished, self._dirty = [], set()
+
+    def _data(self, user_id: int) -> dict[str, Any] | None:
+        if self.app is None or user_id not in self.app.user_data:
+            return None
+        return dict(self.app.user_data[user_id])
+
+    async def _import_pickle(self, path: Path | None) -> None:
+        """The conversation state of an older WeserBot (PicklePersistence): taken over once, then
+        the file is renamed; a damaged one is moved aside. One warning line either way."""
+        if path is None or not path.is_file() or self.store is None:
+            return
+        try:
+            with path.open("rb") as file:
+                users = pickle.load(file).get("user_data") or {}  # the bot's own earlier file
+            for user_id, data in users.items():
+                await self.store.save(int(user_id), data if isinstance(data, dict) else None)
+        except StateUnavailable as exc:
+            self._down(exc)
+            return
+        except Exception as exc:  # damaged, truncated, foreign: the bot starts anyway
+            aside = path.with_name(path.name + ".damaged")
+            path.replace(aside)
+            log.warning("the old conversation state %s cannot be read (%s); moved aside to %s",
+                        path, type(exc).__name__, aside)
+            return
+        done = path.with_name(path.name + ".imported")
+        path.replace(done)
+        log.warning("conversation state of %d user(s) taken over from %s into %s (the old file "
+                    "is now %s)", len(users), path, self.store.path, done)
+
+    def _down(self, exc: StateUnavailable) -> None:
+        if self.problem is None:
+            log.warning("conversation state unavailable: %s — the bot keeps answering from "
+                        "memory and saves when it can", exc)
+        self.problem = str(exc)
+
+    def _up(self) -> None:
+        if self.problem is not None:
+            log.warning("conversation state available again")
+        self.problem = None
+
+
+class DurableQueue(asyncio.Queue):
+    """The update queue: an update is in the inbox before python-telegram-bot confirms it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keeper: StateKeeper | None = None
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update) and self.keeper is not None and not await \
+                self.keeper.received(item):
+            return
+        await super().put(item)
+
+
+def _user_id(update: object) -> int | None:
+    user = update.effective_user if isinstance(update, Update) else None
+    return user.id if user is not None else None
