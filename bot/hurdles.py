@@ -196,7 +196,8 @@ async def _v3(db: aiosqlite.Connection) -> None:
         id INTEGER PRIMARY KEY, hurdle_id INTEGER NOT NULL REFERENCES hurdles (id)
             ON DELETE CASCADE,
         ts TEXT NOT NULL, asker TEXT NOT NULL, chat_id INTEGER NOT NULL, lang TEXT NOT NULL,
-        question TEXT NOT NULL, delivered TEXT, UNIQUE (hurdle_id, asker))""")
+        question TEXT NOT NULL, delivered TEXT, staff_chat INTEGER, staff_message INTEGER,
+        UNIQUE (hurdle_id, asker))""")
     await db.execute("CREATE INDEX handoffs_asker ON handoffs (asker)")
     await db.execute("""CREATE TABLE teaches (
         id INTEGER PRIMARY KEY, hurdle_id INTEGER NOT NULL REFERENCES hurdles (id)
@@ -623,6 +624,22 @@ class HurdleStore:
                 (hurdle_id, to_ts(datetime.now(UTC)), key, int(chat_id), _clip(lang, 8),
                  _clip(question, MAX_QUESTION)))
         return cursor.rowcount > 0
+
+    async def handoff_shown(self, hurdle_id: int, user_id: int | str, chat_id: int,
+                            message_id: int) -> None:
+        """Remember the staff-chat message that shows this asker's question (deleted by /forget)."""
+        async with self._transaction("IMMEDIATE") as db:
+            await db.execute("UPDATE handoffs SET staff_chat = ?, staff_message = ? "
+                             "WHERE hurdle_id = ? AND asker = ?",
+                             (int(chat_id), int(message_id), hurdle_id, self.asker_key(user_id)))
+
+    async def handoff_messages(self, user_id: int | str) -> list[tuple[int, int]]:
+        """(chat, message) in the staff chat that show this asker's handed-off questions."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT staff_chat, staff_message FROM handoffs WHERE asker = ? AND "
+                "staff_message IS NOT NULL ORDER BY id", (self.asker_key(user_id),))
+        return [(row[0], row[1]) for row in rows]
 
     async def waiting_handoffs(self, hurdle_id: int | None = None) -> list[Handoff]:
         """Askers still waiting for a person's answer (of one hurdle, or of all)."""

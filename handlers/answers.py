@@ -102,10 +102,34 @@ async def _hand_off(update: Update, context: WeserContext, question: str, lang: 
                      cause=esc(_cause(context, slang, hurdle.cause)),
                      topic=esc(_topic(context, slang, hurdle.topic)))
     try:
-        await context.bot.send_message(context.config.staff_chat_id, text, parse_mode="HTML")
-    except TelegramError as exc:
+        shown = await context.bot.send_message(context.config.staff_chat_id, text,
+                                               parse_mode="HTML")
+        await store.handoff_shown(hurdle.id, user.id, shown.chat_id, shown.message_id)
+    except (TelegramError, StoreUnavailable) as exc:
         log.warning("hand-off #%s not shown in the staff chat: %s", hurdle.id, exc)
     await reply(update, context, context.t(lang, "telegram.handoff_sent", id=hurdle.id))
+
+
+async def forget_handoffs(context: WeserContext, user_id: int) -> list[tuple[int, int]]:
+    """Before /forget: the staff-chat messages showing this asker's questions (read first, as
+    forgetting deletes the link)."""
+    store = context.store
+    if store is None:
+        return []
+    try:
+        return await store.handoff_messages(user_id)
+    except StoreUnavailable as exc:
+        log.warning("forget: hand-off messages not found: %s", exc)
+        return []
+
+
+async def delete_handoff_messages(context: WeserContext, shown: list[tuple[int, int]]) -> None:
+    """After /forget: the asker's questions disappear from the staff chat, too."""
+    for chat_id, message_id in shown:
+        try:
+            await context.bot.delete_message(chat_id, message_id)
+        except TelegramError as exc:  # older than 48 hours, or already deleted
+            log.info("hand-off message %s not deleted: %s", message_id, exc)
 
 
 # -- the staff ---------------------------------------------------------------------------------------

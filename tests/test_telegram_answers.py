@@ -123,14 +123,17 @@ async def test_only_staff_may_reply(telegram_api, start_bot, staff_config, hurdl
 async def test_forget_removes_the_consent_and_the_link_to_the_chat(telegram_api, start_bot,
                                                                    staff_config, hurdle_store):
     async with start_bot(config=staff_config):
-        await hand_off(telegram_api, ANNA, PIGEONS)
-        await hand_off(telegram_api, BOB, PIGEONS_TOO)
+        _, anna_shown = await hand_off(telegram_api, ANNA, PIGEONS)
+        _, bob_shown = await hand_off(telegram_api, BOB, PIGEONS_TOO)
         await say(telegram_api, ANNA, "/forget")
         seen = len(telegram_api.sent_to(ANNA))
         confirmed = await say(telegram_api, STAFF, f"/reply 1 {ANSWER}", chat_id=STAFF_CHAT)
     assert confirmed.plain.startswith("✅ Antwort zu #1 an 1 Person")
     assert len(telegram_api.sent_to(ANNA)) == seen  # Anna hears nothing any more
-    assert await hurdle_store.waiting_handoffs() == []
+    assert [h.question for h in await hurdle_store.waiting_handoffs()] == []
+    # Her question is gone from the staff chat; Bob's stays.
+    assert [m.plain for m in telegram_api.deleted] == [anna_shown.plain]
+    assert bob_shown not in telegram_api.deleted
 
 
 async def test_thumbs_down_offers_a_person(telegram_api, start_bot, staff_config):
