@@ -225,7 +225,8 @@ async def answer_question(update: Update, context: WeserContext, text: str,
         markup = place_keyboard(engine.kb.texts, turn.answer.lang)
     sent = await _send(update, context, html, markup)
     if record is not None and sent is not None:
-        context.user_data[ANSWERS][record]["msg"] = [sent.chat_id, sent.message_id]
+        context.user_data[ANSWERS][record]["msg"] = context.services.state.message_key(
+            sent.chat_id, sent.message_id)
 
 
 def ask(context: WeserContext, recipe: dict[str, Any], engine: Engine | None = None) -> Answer:
@@ -313,8 +314,8 @@ def _record(update: Update, context: WeserContext, rid: str) -> dict[str, Any] |
     """The presser's own record behind a button, only on the message it was sent with."""
     record = (context.user_data.get(ANSWERS) or {}).get(rid)
     message = update.callback_query.message
-    if record is None or message is None or record.get("msg") != [message.chat.id,
-                                                                  message.message_id]:
+    if record is None or message is None or record.get("msg") != context.services.state.message_key(
+            message.chat.id, message.message_id):
         return None
     return record
 

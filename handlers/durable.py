@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
+import hmac
 import json
 import logging
 import pickle
@@ -58,6 +60,12 @@ class StateKeeper:
         """Done updates whose mark could not be written yet."""
         self._dirty: set[int] = set()
         """Users whose data in memory is newer than in the database."""
+
+    def message_key(self, chat_id: int, message_id: int) -> str:
+        """A sent message as the state keeps it: no chat id (in a private chat, the user's id)."""
+        secret = (self.config.hurdles.secret or "").encode()
+        return hmac.new(secret, f"msg:{chat_id}:{message_id}".encode(),
+                        hashlib.sha256).hexdigest()[:24]
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self, app: Application) -> None:

@@ -103,3 +103,15 @@ async def test_forget_deletes_the_users_hurdles_and_conversation_state(
     assert before == {ANNA, BOB} and after == {BOB}
     assert "Wohnort in Lügde" not in reply.plain  # the open question is gone
     assert rate_again.startswith("Diese Schaltfläche ist nicht mehr gültig")
+
+
+async def test_the_saved_conversation_holds_no_telegram_id(telegram_api, start_bot, bot_config):
+    carla = 987654321  # an id that cannot appear by chance
+    async with start_bot():
+        answer = await ask(telegram_api, carla, CAR)
+        await press_button(telegram_api, carla, answer, answer.button("👍")["callback_data"])
+        await ask(telegram_api, carla, "Wo bekomme ich einen Kita-Platz?")
+    with closing(sqlite3.connect(bot_config.hurdles.path)) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        rows = [str(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
+    assert rows and not any(str(carla) in row for row in rows)
