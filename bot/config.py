@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.yamlfile import LineDict, YamlError, load_yaml
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ConfigError(Exception):
@@ -45,6 +48,12 @@ class Config:
     hurdles: HurdlesConfig = field(default_factory=HurdlesConfig)
     staff_user_ids: frozenset[int] = frozenset()
     staff_chat_id: int | None = None
+    staff_language: str = "de"
+    """The language of the staff's texts, the staff chat and the report (de or en)."""
+    digest_weekday: int | None = 0
+    """The day of the weekly digest in the staff chat (0 = Monday); None: no digest."""
+    digest_time: str = "08:00"
+    """When on that day (UTC, HH:MM)."""
     log_level: str = "INFO"
     state_path: Path | None = None
     """The conversation state and the inbox of updates (SQLite); None: in the hurdle log's file."""
@@ -153,4 +162,20 @@ def load_config(path: Path) -> Config:
                           "of numeric Telegram user ids")
     cfg.staff_user_ids = frozenset(ids)
     cfg.staff_chat_id = _value(staff, "chat_id", int, None, where, "staff.chat_id")
+    cfg.staff_language = _value(staff, "language", str, "de", where, "staff.language")
+    if cfg.staff_language not in ("de", "en"):
+        raise ConfigError(f"{where}:{staff.line_of('language')}: staff.language: must be de or en")
+    if staff.get("digest") is False:
+        cfg.digest_weekday = None
+    else:
+        digest = _section(staff, "digest", where)
+        day = _value(digest, "weekday", str, "monday", where, "staff.digest.weekday").lower()
+        if day not in WEEKDAYS:
+            raise ConfigError(f"{where}:{digest.line_of('weekday')}: staff.digest.weekday: "
+                              f"must be one of {', '.join(WEEKDAYS)}")
+        cfg.digest_weekday = WEEKDAYS.index(day)
+        cfg.digest_time = _value(digest, "time", str, "08:00", where, "staff.digest.time")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", cfg.digest_time):
+            raise ConfigError(f"{where}:{digest.line_of('time')}: staff.digest.time: must be "
+                              "HH:MM (UTC), e.g. 08:00")
     return cfg

@@ -5,16 +5,48 @@ Pure functions without a database, so that the rules can be tested (and tuned) o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bot.normalize import fold
 
 SIMILARITY = 80
-"""token_set_ratio (0..100) from which two questions count as the same hurdle. Lower merges
-more (fewer, broader hurdles); higher splits rephrasings of one problem into several."""
+"""Score (0..100) from which two questions count as the same hurdle. Lower merges more (fewer,
+broader hurdles); higher splits rephrasings of one problem into several."""
+TYPO = 85
+"""rapidfuzz ratio (0..100) from which two content words are the same word misspelt."""
+MIN_PART = 4
+"""Letters a word needs to count as part of a compound ("tauben" in "taubenplage")."""
+SMALLER_WEIGHT = 0.8
+"""How much the shorter question's words decide; the rest is the share of the longer one's, so
+that an exact rephrasing beats one with an extra word, and both beat the threshold."""
+
+_FILLER_WORDS = """
+ich du er sie es wir ihr mein meine meinen meinem meiner mich mir dich dir uns euch ihnen ihm ihn
+man und oder aber wo wie was wann wer wen wem welche welcher welches welchem welchen warum wieso
+weshalb woher wohin der die das den dem des ein eine einen einem einer eines ist sind bin bist war
+habe hat haben hast muss musst muessen kann kannst koennen soll sollte will moechte moechten
+brauche brauchst brauchen bitte nicht kein keine noch schon auch nur jetzt hier dort da dann denn
+doch mal ja nein im in am an auf aus bei beim mit nach von vom zu zum zur fuer ueber unter gegen
+ohne um als wenn dass ob so sehr gibt geht gehe mache machen macht wird werden wurde sich wegen
+zustaendig zustaendigkeit unser unsere dein deine sein seine nun hin her hallo danke gibts
+beantragen beantrage beantragt beantragung antrag stellen stelle bekomme bekommen kriege erhalte
+erhalten hilft helfen hilfe wende wenden melde melden anmelden anmeldung wohne wohnen wohnt lebe
+leben arbeite arbeiten amt behoerde stelle frage fragen info infos informationen erledigen
+i me my you your he she it we our they them the a an is are am was be been have has had do does
+did can could should would will must need needs want please not no yes on at to from of for with
+by about into near this that there here now just also so if get got where how what when who which
+why responsible apply help office live lives working work
+"""
+FILLER = frozenset(_FILLER_WORDS.split())
+"""Words that say nothing about what is asked: function and question words, and the verbs every
+administrative question uses (beantragen, anmelden). Places are taken out separately."""
+_ENDINGS = ("ungen", "ung", "en", "ern", "er", "es", "e")
+
 
 def group_key(topic: str | None, reason: str) -> str:
     """Questions are only compared within one topic and reason: a 👎 on the car registration answer
@@ -22,9 +54,50 @@ def group_key(topic: str | None, reason: str) -> str:
     return f"{topic or '-'}/{reason}"
 
 
-def folded(question: str) -> str:
-    """The form questions are compared in (lower case, umlauts spelt out, no punctuation)."""
-    return fold(question)
+def _stem(word: str) -> str:
+    """A German word without its most common ending (Namensänderung/-en, beantragen/-e)."""
+    for ending in _ENDINGS:
+        if len(word) - len(ending) >= 4 and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
+
+
+def content_words(question: str, places: Iterable[str] = ()) -> list[str]:
+    """What a question is about: its folded words without filler, question words and the places
+    it names (`places`: the place mentions as the engine found them), stemmed, sorted."""
+    placed = {w for text in places for w in fold(str(text or "")).split()}
+    words = {_stem(w) for w in fold(question).split()
+             if w not in FILLER and w not in placed and not w.isdigit() and len(w) > 1}
+    return sorted(words)
+
+
+def folded(question: str, places: Iterable[str] = ()) -> str:
+    """The form questions are compared in: their content words, space-separated."""
+    return " ".join(content_words(question, places))
+
+
+def _word_score(a: str, b: str) -> float:
+    """1 for one word, a little less for a typo or a compound part, else 0."""
+    if a == b:
+        return 1.0
+    if min(len(a), len(b)) >= MIN_PART and (a in b or b in a):
+        return 0.9
+    ratio = fuzz.ratio(a, b)
+    return ratio / 100 if ratio >= TYPO else 0.0
+
+
+def similarity(a: str, b: str) -> float:
+    """0..100: how far two folded questions (content words) are about the same thing. Each word
+    of the shorter question finds its best partner in the other (typos and compound parts count
+    nearly full); the share of the longer question's words that found one adds the rest."""
+    left, right = a.split(), b.split()
+    if not left or not right:
+        return 100.0 if not left and not right else 0.0
+    small, large = (left, right) if len(left) <= len(right) else (right, left)
+    best = [max(_word_score(w, v) for v in large) for w in small]
+    covered = sum(1 for v in large if any(_word_score(w, v) for w in small))
+    score = SMALLER_WEIGHT * sum(best) / len(small) + (1 - SMALLER_WEIGHT) * covered / len(large)
+    return 100 * score
 
 
 def best_match(question: str, candidates: Mapping[int, str],
@@ -37,13 +110,12 @@ def best_match(question: str, candidates: Mapping[int, str],
         # Nothing to compare (e.g. only emoji): group with other empty questions only.
         empty = [i for i, text in candidates.items() if not text]
         return min(empty) if empty else None
-    ids = sorted(candidates)
-    matches = process.extract(question, [candidates[i] for i in ids], scorer=fuzz.token_set_ratio,
-                              score_cutoff=threshold, limit=None)
-    if not matches:
+    scored = [(similarity(question, text), i) for i, text in candidates.items() if text]
+    scored = [(score, i) for score, i in scored if score >= threshold]
+    if not scored:
         return None
-    best = max(score for _, score, _ in matches)
-    return min(ids[index] for _, score, index in matches if score == best)
+    best = max(score for score, _ in scored)
+    return min(i for score, i in scored if score == best)
 
 
 def _district_of(place: Mapping[str, Any]) -> str | None:
@@ -77,3 +149,52 @@ def district_path(places: Iterable[Mapping[str, Any]], districts: Iterable[str] 
         if district not in path:
             path.append(district)
     return "→".join(path)
+
+
+class Cause(StrEnum):
+    """Why a hurdle is one, for the staff: what would have to change so that it is answered."""
+
+    CROSS_BORDER = "cross_border"
+    """The asker's places lie in two districts or two Länder: what the forum exists to remove."""
+    NO_TOPIC = "no_topic"
+    """A knowledge gap: no topic fits the question."""
+    NO_PLACE = "no_place"
+    """The bot asked where, and the place was never given."""
+    OUTSIDE_REGION = "outside_region"
+    OFFICE_UNKNOWN = "office_unknown"
+    """A topic and a place, but no office known for that place."""
+    UNHELPFUL = "unhelpful"
+    """Answered, and rated 👎."""
+
+
+CAUSES = tuple(Cause)
+"""In the order the staff see them: cross-border first."""
+_CAUSE_OF_REASON = {"no_topic": Cause.NO_TOPIC, "needs_place": Cause.NO_PLACE,
+                    "outside_region": Cause.OUTSIDE_REGION, "negative_feedback": Cause.UNHELPFUL,
+                    "no_office": Cause.OFFICE_UNKNOWN, "answered": Cause.OFFICE_UNKNOWN}
+
+
+def cause_of(reason: str, districts: Iterable[str] = (), lands: Iterable[str] = ()) -> Cause:
+    """The cause of one logged question: cross-border when its places lie in two districts or
+    two Länder, else what its reason says (an 'answered' one that was logged had no office)."""
+    if len(set(districts)) > 1 or len(set(lands)) > 1:
+        return Cause.CROSS_BORDER
+    return _CAUSE_OF_REASON.get(reason, Cause.NO_TOPIC)
+
+
+def land_pair(lands: Iterable[str]) -> str:
+    """"NI–NW" for a question in both Länder, "" for one in a single Land."""
+    found = sorted(set(lands))
+    return "–".join(found) if len(found) > 1 else ""
+
+
+def phrase_of(question: str, places: Iterable[str] = ()) -> str:
+    """A question as a topic phrasing: its words as written, without filler, question words and
+    places ("Wo beantrage ich eine Namensänderung? Hameln" → "Namensänderung")."""
+    placed = {w for text in places for w in fold(str(text or "")).split()}
+    kept = []
+    for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", question):
+        key = fold(word)
+        if key and key not in FILLER and key not in placed and not key.isdigit():
+            kept.append(word)
+    return " ".join(kept)

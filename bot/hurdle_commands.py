@@ -1,4 +1,5 @@
-"""`weserbot hurdles list|show|set-status|export` and `weserbot report`: the log for the staff."""
+"""`weserbot hurdles list|show|set-status|export|teach|digest` and `weserbot report`: the log for
+the staff."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import register
+from bot.grouping import CAUSES
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
 
-CSV_FIELDS = ("id", "status", "topic", "reason", "count", "askers", "first_seen", "last_seen",
-              "title", "note", "district_pairs", "lands", "examples")
+CSV_FIELDS = ("id", "status", "cause", "topic", "reason", "count", "askers", "first_seen", "last_seen",
+              "title", "note", "district_pairs", "lands", "examples", "answer", "taught")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run cells starting with these as formulas; the questions come from the public."""
 
@@ -90,7 +92,33 @@ def _with_store(args: argparse.Namespace,
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
     return {"status": args.status, "topic": args.topic, "district": args.district,
-            "since": args.since, "until": args.until, "open_only": args.open}
+            "since": args.since, "until": args.until, "open_only": args.open,
+            "cause": args.cause}
+
+
+def _knowledge_dir(args: argparse.Namespace) -> Path:
+    """--knowledge, else the config's knowledge_dir, else the bundled knowledge base."""
+    from bot.knowledge import BUNDLED
+
+    if getattr(args, "knowledge", None):
+        return Path(args.knowledge)
+    if getattr(args, "config", None):
+        from bot.config import load_config
+
+        folder = load_config(Path(args.config)).knowledge_dir
+        if folder is not None:
+            return folder
+    return BUNDLED
+
+
+def _staff_language(args: argparse.Namespace) -> str:
+    if getattr(args, "lang", None):
+        return args.lang
+    if getattr(args, "config", None):
+        from bot.config import load_config
+
+        return load_config(Path(args.config)).staff_language
+    return "de"
 
 
 def _local(moment: datetime | None) -> str:
@@ -120,13 +148,17 @@ def details(h: Hurdle) -> str:
              f"  status:         {h.status}" + (f" (since {_local(h.status_changed)})"
                                                  if h.status_changed else ""),
              f"  note:           {h.note or '–'}",
+             f"  cause:          {h.cause or '–'}",
              f"  topic / reason: {h.topic or '–'} / {h.reason}",
              f"  count:          {h.count} question(s) from {h.askers} asker(s)",
              f"  first seen:     {_local(h.first_seen)}",
              f"  last seen:      {_local(h.last_seen)}",
              f"  districts:      {', '.join(h.district_pairs) or '–'}",
              f"  Länder:         {', '.join(h.lands) or '–'}",
-             "  examples:"]
+             f"  hand-offs:      {h.handed_off} asked for a person, {h.waiting} waiting",
+             f"  answer:         {h.answer or '–'}"]
+    lines.extend(f"  taught:         {t['topic']} on {t['at'][:10]} by {t['by']}" for t in h.taught)
+    lines.append("  examples:")
     lines.extend(f"    - {e}" for e in h.examples)
     return "\n".join(lines)
 
@@ -151,6 +183,7 @@ def to_csv(hurdles: list[Hurdle]) -> str:
         data["district_pairs"] = "; ".join(h.district_pairs)
         data["lands"] = "; ".join(h.lands)
         data["examples"] = " | ".join(h.examples)
+        data["taught"] = "; ".join(f"{t['topic']} ({t['at'][:10]}, {t['by']})" for t in h.taught)
         writer.writerow([_cell(data[f]) for f in CSV_FIELDS])
     return out.getvalue()
 
@@ -174,6 +207,7 @@ def _setup_hurdles(p: argparse.ArgumentParser) -> None:
     db.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="the hurdle log")
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--status", choices=STATUSES)
+    filters.add_argument("--cause", choices=[str(c) for c in CAUSES])
     filters.add_argument("--open", action="store_true", help="only new and in_review")
     filters.add_argument("--topic", help="topic id, e.g. kfz-zulassung")
     filters.add_argument("--district", help="district id, e.g. lippe (counts only questions "
@@ -193,6 +227,18 @@ def _setup_hurdles(p: argparse.ArgumentParser) -> None:
     ex = sub.add_parser("export", parents=[db, filters], help="all matching hurdles as CSV/JSON")
     ex.add_argument("--format", choices=("csv", "json"), default="csv")
     ex.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    te = sub.add_parser("teach", parents=[db], help="add a hurdle's phrasings to a topic "
+                        "(knowledge/taught.yaml), or draft a new topic (--topic new)")
+    te.add_argument("id", type=int)
+    te.add_argument("--topic", required=True, help="topic id, e.g. hundesteuer, or 'new'")
+    te.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
+                    help="the knowledge folder (default: knowledge_dir from --config, else the "
+                    "bundled one)")
+    te.add_argument("--by", default="", help="who teaches (stored as a pseudonym)")
+    dg = sub.add_parser("digest", parents=[db], help="the weekly digest: new hurdles, causes, "
+                        "cross-border pairs, hand-offs waiting")
+    dg.add_argument("--days", type=int, default=7)
+    dg.add_argument("--lang", choices=("de", "en"), help="default: staff.language, else de")
 
 
 def run_hurdles(args: argparse.Namespace) -> int:
@@ -212,6 +258,15 @@ def run_hurdles(args: argparse.Namespace) -> int:
                 raise UsageError(f"no hurdle {args.id}") from None
             print(f"hurdle {hurdle.id}: {hurdle.status}" + (f" – {hurdle.note}"
                                                             if hurdle.note else ""))
+        elif args.action == "teach":
+            return await _teach(args, store)
+        elif args.action == "digest":
+            from bot.digest import plain, render_digest
+            from bot.knowledge import load_knowledge
+
+            texts = load_knowledge(_knowledge_dir(args)).texts
+            data = await store.digest(days=args.days)
+            print(plain(render_digest(data, texts, _staff_language(args))))
         else:
             found = await store.hurdles(**_filters(args), limit=None)
             _write(to_csv(found) if args.format == "csv" else to_json(found), args.out)
@@ -222,6 +277,47 @@ def run_hurdles(args: argparse.Namespace) -> int:
     return _with_store(args, work)
 
 
+async def _teach(args: argparse.Namespace, store: HurdleStore) -> int:
+    """`hurdles teach N --topic T`: like /teach in Telegram; the base is checked before it stays
+    changed. A running bot picks it up with /reload or SIGHUP."""
+    import getpass
+
+    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.teach import NEW, draft, teach
+
+    folder = _knowledge_dir(args)
+    if await store.hurdle(args.id) is None:
+        raise UsageError(f"no hurdle {args.id}")
+    phrasings = await store.phrasings(args.id)
+    by = store.asker_key(f"staff:{args.by or getpass.getuser()}")[:8]
+    if args.topic == NEW:
+        lesson = draft(folder, phrasings, args.id, by)
+        await store.record_teach(args.id, lesson.topic, by)
+        print(f"hurdle {args.id}: draft of a new topic written to {lesson.path} – complete it "
+              "and move it to topics/")
+        return 0
+    try:
+        kb = load_knowledge(folder)
+        lesson = teach(folder, kb, args.topic, phrasings, args.id, by)
+    except KeyError:
+        raise UsageError(f"no topic '{args.topic}' in {folder}") from None
+    except KnowledgeError as exc:
+        raise UsageError(f"the knowledge base has problems already: {exc}") from None
+    if not lesson.phrases:
+        print(f"hurdle {args.id}: nothing new – {args.topic} knows these phrasings already")
+        return 0
+    try:
+        load_knowledge(folder)
+    except KnowledgeError as exc:
+        lesson.undo()
+        raise UsageError(f"not taught, nothing changed: {exc}") from None
+    await store.record_teach(args.id, args.topic, by)
+    print(f"hurdle {args.id}: taught to {args.topic}: "
+          + ", ".join(f"{p} ({lang})" for lang, p in lesson.phrases)
+          + f"\n{lesson.path} – a running bot picks it up with /reload or SIGHUP")
+    return 0
+
+
 # -- report ---------------------------------------------------------------------------------------
 def _setup_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file to write")
@@ -229,13 +325,18 @@ def _setup_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", type=_date, metavar="DATE", help="from this day (YYYY-MM-DD)")
     p.add_argument("--until", type=_until, metavar="DATE", help="up to and including this day")
     p.add_argument("--top", type=int, default=20, help="how many open hurdles to list")
+    p.add_argument("--lang", choices=("de", "en"), help="the page's language (default: "
+                   "staff.language from --config, else de)")
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from bot.knowledge import load_knowledge
     from bot.report import build_report
 
     async def work(store: HurdleStore) -> int:
-        page = await build_report(store, since=args.since, until=args.until, top=args.top)
+        kb = load_knowledge(_knowledge_dir(args))
+        page = await build_report(store, since=args.since, until=args.until, top=args.top,
+                                  lang=_staff_language(args), kb=kb)
         Path(args.out).write_text(page, encoding="utf-8")
         print(f"report written to {args.out} – open it in a browser")
         return 0
@@ -243,6 +344,6 @@ def run_report(args: argparse.Namespace) -> int:
     return _with_store(args, work)
 
 
-register("hurdles", "the hurdle log: list, show, set-status, export", _setup_hurdles,
+register("hurdles", "the hurdle log: list, show, set-status, export, teach, digest", _setup_hurdles,
          run_hurdles)
 register("report", "write the hurdle report as one HTML page", _setup_report, run_report)

@@ -50,6 +50,7 @@ class Waiting:
     feedback_for: str | None
     at: datetime
     written: bool = False
+    group_as: str | None = None
 
 
 class HurdleQueue:
@@ -129,11 +130,13 @@ class HurdleQueue:
 
     # -- writing ----------------------------------------------------------------------------------
     async def log_answer(self, answer: Answer, *, reason: str | None = None,
-                         asker: int | str | None = None, feedback_for: str | None = None) -> bool:
+                         asker: int | str | None = None, feedback_for: str | None = None,
+                         group_as: str | None = None) -> bool:
         """Log one entry. True: it is committed. False: it waits in memory (the store is down;
         an attempt to write the queue then runs in the background, so the caller never waits
         for a locked database)."""
-        entry = Waiting(answer, reason, asker, feedback_for, datetime.now(UTC))
+        entry = Waiting(answer, reason, asker, feedback_for, datetime.now(UTC),
+                        group_as=group_as)
         if len(self._waiting) >= self.limit:
             self._waiting.popleft()
             self.dropped += 1
@@ -161,7 +164,7 @@ class HurdleQueue:
                 try:
                     await self.store.log_answer(entry.answer, reason=entry.reason,
                                                 asker=entry.asker, feedback_for=entry.feedback_for,
-                                                at=entry.at)
+                                                at=entry.at, group_as=entry.group_as)
                 except StoreUnavailable as exc:
                     self._down(exc)
                     if exc.gone and self._owns_store:  # deleted or replaced: open the path anew

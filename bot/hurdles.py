@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bot.grouping import best_match, district_path, folded, group_key
+from bot.grouping import (
+    CAUSES,
+    Cause,
+    best_match,
+    cause_of,
+    district_path,
+    folded,
+    group_key,
+    land_pair,
+)
 from bot.keys import create_private
 
 if TYPE_CHECKING:
@@ -37,7 +46,7 @@ OPEN_STATUSES = ("new", "in_review")
 """Hurdles still waiting for the staff; the others have been dealt with one way or another."""
 REASONS = ("no_topic", "needs_place", "outside_region", "negative_feedback")
 """The reasons the bot logs; others are stored as given."""
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_QUESTION = 500
 """Characters of a question kept: enough for any real question, bounded for abuse."""
 MAX_EXAMPLES = 5
@@ -82,6 +91,17 @@ class Hurdle:
     district_pairs: list[str] = field(default_factory=list)
     lands: list[str] = field(default_factory=list)
     status_changed: datetime | None = None
+    cause: str = ""
+    """Why it is a hurdle (bot.grouping.Cause); cross_border once any of its questions is."""
+    answer: str | None = None
+    """The staff's proposed answer (/reply), kept for the knowledge base."""
+    answered_at: datetime | None = None
+    waiting: int = 0
+    """Askers who asked for a person and have not had the staff's answer yet."""
+    handed_off: int = 0
+    """Askers who asked for a person (consented to the hand-off)."""
+    taught: list[dict[str, Any]] = field(default_factory=list)
+    """Each teach: {at, by (staff pseudonym), topic}."""
 
     @property
     def is_open(self) -> bool:
@@ -89,7 +109,7 @@ class Hurdle:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("first_seen", "last_seen", "status_changed"):
+        for key in ("first_seen", "last_seen", "status_changed", "answered_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
 
@@ -104,6 +124,18 @@ class Occurrence:
     path: str
     lands: tuple[str, ...] = ()
     """The Länder of the question's places: more than one is a cross-border case."""
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """An asker who asked for a person's answer to a hurdle: where to deliver it."""
+
+    id: int
+    hurdle_id: int
+    chat_id: int
+    lang: str
+    question: str
 
 
 def to_ts(moment: datetime) -> str:
@@ -154,14 +186,44 @@ async def _v2(db: aiosqlite.Connection) -> None:
         await db.execute("UPDATE entries SET hurdle_id = ? WHERE id = ?", (hurdle_id, entry_id))
 
 
-MIGRATIONS: dict[int, Migration] = {1: _v1, 2: _v2}
+async def _v3(db: aiosqlite.Connection) -> None:
+    """Causes; grouping by content words; hand-offs to a person; the staff's answers and teaches."""
+    await db.execute("ALTER TABLE entries ADD COLUMN cause TEXT NOT NULL DEFAULT ''")
+    for column in ("cause TEXT NOT NULL DEFAULT ''", "answer TEXT", "answered_at TEXT",
+                   "answered_by TEXT"):
+        await db.execute(f"ALTER TABLE hurdles ADD COLUMN {column}")
+    await db.execute("""CREATE TABLE handoffs (
+        id INTEGER PRIMARY KEY, hurdle_id INTEGER NOT NULL REFERENCES hurdles (id)
+            ON DELETE CASCADE,
+        ts TEXT NOT NULL, asker TEXT NOT NULL, chat_id INTEGER NOT NULL, lang TEXT NOT NULL,
+        question TEXT NOT NULL, delivered TEXT, staff_chat INTEGER, staff_message INTEGER,
+        UNIQUE (hurdle_id, asker))""")
+    await db.execute("CREATE INDEX handoffs_asker ON handoffs (asker)")
+    await db.execute("""CREATE TABLE teaches (
+        id INTEGER PRIMARY KEY, hurdle_id INTEGER NOT NULL REFERENCES hurdles (id)
+            ON DELETE CASCADE,
+        ts TEXT NOT NULL, staff TEXT NOT NULL, topic TEXT NOT NULL)""")
+    rows = await db.execute_fetchall("SELECT id, reason, districts, lands, places, question, "
+                                     "hurdle_id FROM entries ORDER BY id")
+    for entry_id, reason, districts, lands, places, question, hurdle_id in rows:
+        cause = cause_of(reason, json.loads(districts or "[]"), json.loads(lands or "[]"))
+        await db.execute("UPDATE entries SET cause = ? WHERE id = ?", (cause, entry_id))
+        texts = [p.get("text") for p in json.loads(places or "[]")]
+        await db.execute("UPDATE hurdles SET folded = ? WHERE id = ? AND title = ?",
+                         (folded(question, texts), hurdle_id, question))
+    await db.execute("UPDATE hurdles SET cause = (SELECT e.cause FROM entries e WHERE "
+                     "e.hurdle_id = hurdles.id ORDER BY e.cause != 'cross_border', e.id LIMIT 1)")
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1, 2: _v2, 3: _v3}
 
 
 async def _hurdle_for(db: aiosqlite.Connection, topic: str | None, reason: str,
-                      question: str) -> int:
-    """The hurdle a question joins: the most similar of its topic and reason, else a new one."""
+                      question: str, places: Sequence[str] = ()) -> int:
+    """The hurdle a question joins: the most similar of its topic and reason (by content words,
+    without its places), else a new one."""
     key = group_key(topic, reason)
-    text = folded(question)
+    text = folded(question, places)
     rows = await db.execute_fetchall("SELECT id, folded FROM hurdles WHERE group_key = ?", (key,))
     found = best_match(text, {row[0]: row[1] for row in rows})
     if found is not None:
@@ -284,9 +346,13 @@ class HurdleStore:
     # -- writing ----------------------------------------------------------------------------------
     async def log_answer(self, answer: Answer, *, reason: str | None = None,
                          asker: int | str | None = None, feedback_for: str | None = None,
-                         at: datetime | None = None) -> int:
-        """Log one unanswered (or 👎) message and group it; returns the entry id once committed."""
+                         at: datetime | None = None, group_as: str | None = None) -> int:
+        """Log one unanswered (or 👎) message and group it; returns the entry id once committed.
+        `group_as`: the reason whose hurdles it joins (a 👎 on a reply that was itself logged
+        joins that hurdle), by default its own."""
         reason = _clip(reason or answer.reason, 40)
+        cause = cause_of(reason, answer.districts, answer.lands)
+        mentions = [str(p.get("text") or "") for p in answer.places]
         question = _clip(answer.question, MAX_QUESTION)
         office = getattr(answer.office, "name", None)
         row = (to_ts(at or datetime.now(UTC)), _clip(answer.lang, 8), question, answer.topic,
@@ -298,12 +364,16 @@ class HurdleStore:
                district_path(answer.places, answer.districts))
         self.check_file()
         async with self._transaction("IMMEDIATE") as db:
-            hurdle_id = await _hurdle_for(db, answer.topic, reason, question)
+            hurdle_id = await _hurdle_for(db, answer.topic, _clip(group_as or reason, 40),
+                                          question, mentions)
             cursor = await db.execute(
                 "INSERT INTO entries (ts, lang, question, topic, reason, asker, municipality, "
                 "district, needs, office, feedback_for, places, districts, lands, path, hurdle_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, hurdle_id))
             entry_id = cursor.lastrowid
+            await db.execute("UPDATE entries SET cause = ? WHERE id = ?", (cause, entry_id))
+            await db.execute("UPDATE hurdles SET cause = ? WHERE id = ? AND (cause = '' OR ? = ?)",
+                             (cause, hurdle_id, cause, Cause.CROSS_BORDER))
         assert entry_id is not None
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
             try:
@@ -317,6 +387,7 @@ class HurdleStore:
         """Delete every entry of this user (found by their asker key); returns how many."""
         key = self.asker_key(user_id)
         async with self._transaction("IMMEDIATE") as db:
+            await db.execute("DELETE FROM handoffs WHERE asker = ?", (key,))
             count = await self._delete(db, "asker = ?", (key,))
         if count:
             await self._checkpoint()
@@ -326,6 +397,7 @@ class HurdleStore:
         """Delete entries older than the retention period; returns how many."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
         async with self._transaction("IMMEDIATE") as db:
+            await db.execute("DELETE FROM handoffs WHERE ts < ?", (to_ts(cutoff),))
             count = await self._delete(db, "ts < ?", (to_ts(cutoff),))
         self._purged_at = time.monotonic()
         if count:
@@ -340,7 +412,7 @@ class HurdleStore:
         cursor = await db.execute(f"DELETE FROM entries WHERE {where}", params)
         for (hurdle_id,) in rows:
             first = await db.execute_fetchall(
-                "SELECT question FROM entries WHERE hurdle_id = ? ORDER BY ts, id LIMIT 1",
+                "SELECT question, places FROM entries WHERE hurdle_id = ? ORDER BY ts, id LIMIT 1",
                 (hurdle_id,))
             if not first:
                 await db.execute("DELETE FROM hurdles WHERE id = ?", (hurdle_id,))
@@ -350,9 +422,10 @@ class HurdleStore:
                 "SELECT 1 FROM entries e JOIN hurdles h ON h.id = e.hurdle_id "
                 "WHERE h.id = ? AND e.question = h.title LIMIT 1", (hurdle_id,))
             if not kept:
-                title = first[0][0]
+                title, places = first[0]
+                mentions = [str(p.get("text") or "") for p in json.loads(places or "[]")]
                 await db.execute("UPDATE hurdles SET title = ?, folded = ? WHERE id = ?",
-                                 (title, folded(title), hurdle_id))
+                                 (title, folded(title, mentions), hurdle_id))
         return cursor.rowcount
 
     async def _checkpoint(self) -> None:
@@ -383,7 +456,8 @@ class HurdleStore:
     async def hurdles(self, *, status: str | None = None, topic: str | None = None,
                       district: str | None = None, since: datetime | None = None,
                       until: datetime | None = None, limit: int | None = 20, offset: int = 0,
-                      open_only: bool = False, reason: str | None = None) -> list[Hurdle]:
+                      open_only: bool = False, reason: str | None = None,
+                      cause: str | None = None) -> list[Hurdle]:
         """Hurdles by count (then most recent). `since` ≤ time < `until` and `district` select the
         entries that are counted; the other filters select hurdles. `limit=None`: all."""
         where, params = _time_window("e.ts", since, until)
@@ -391,7 +465,8 @@ class HurdleStore:
             where.append("EXISTS (SELECT 1 FROM json_each(e.districts) j WHERE j.value = ?)")
             params.append(district)
         entry_filter, entry_params = " AND ".join(where), list(params)
-        for column, value in (("h.status", status), ("h.topic", topic), ("h.reason", reason)):
+        for column, value in (("h.status", status), ("h.topic", topic), ("h.reason", reason),
+                              ("h.cause", cause)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -436,6 +511,26 @@ class HurdleStore:
             ranked = sorted(paths[hurdle_id].items(), key=lambda kv: (-kv[1], kv[0]))
             hurdle.district_pairs = [path for path, _ in ranked]
             hurdle.lands = sorted(lands[hurdle_id])
+        await self._answers(db, by_id, marks)
+
+    async def _answers(self, db: aiosqlite.Connection, by_id: dict[int, Hurdle],
+                       marks: str) -> None:
+        """Fill cause, the staff's answer, hand-offs and teaches."""
+        for hurdle_id, cause, answer, answered_at in await db.execute_fetchall(
+                f"SELECT id, cause, answer, answered_at FROM hurdles WHERE id IN ({marks})",
+                list(by_id)):
+            hurdle = by_id[hurdle_id]
+            hurdle.cause, hurdle.answer = cause, answer
+            hurdle.answered_at = from_ts(answered_at) if answered_at else None
+        for hurdle_id, total, waiting in await db.execute_fetchall(
+                f"SELECT hurdle_id, COUNT(*), SUM(delivered IS NULL) FROM handoffs "
+                f"WHERE hurdle_id IN ({marks}) GROUP BY hurdle_id", list(by_id)):
+            by_id[hurdle_id].handed_off, by_id[hurdle_id].waiting = total, waiting or 0
+        for hurdle_id, ts, staff, topic in await db.execute_fetchall(
+                f"SELECT hurdle_id, ts, staff, topic FROM teaches WHERE hurdle_id IN ({marks}) "
+                "ORDER BY id", list(by_id)):
+            by_id[hurdle_id].taught.append({"at": from_ts(ts).isoformat(), "by": staff,
+                                            "topic": topic})
 
     async def hurdle(self, hurdle_id: int) -> Hurdle | None:
         """One hurdle with all its entries counted, or None."""
@@ -480,10 +575,150 @@ class HurdleStore:
         where, params = _time_window("ts", since, until)
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
-                f"SELECT ts, topic, reason, path, lands FROM entries WHERE {' AND '.join(where)} "
-                "ORDER BY ts", params)
-        return [Occurrence(from_ts(r[0]), r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")))
-                for r in rows]
+                f"SELECT ts, topic, reason, path, lands, cause FROM entries "
+                f"WHERE {' AND '.join(where)} ORDER BY ts", params)
+        return [Occurrence(from_ts(r[0]), r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")),
+                           r[5]) for r in rows]
+
+
+    async def causes(self, since: datetime | None = None, until: datetime | None = None
+                     ) -> dict[str, Any]:
+        """Logged questions by cause (cross-border first), and the cross-border ones by district
+        pair and by Land pair, most frequent first."""
+        by_cause: Counter[str] = Counter()
+        districts: Counter[str] = Counter()
+        lands: Counter[str] = Counter()
+        for occ in await self.occurrences(since, until):
+            by_cause[occ.cause or cause_of(occ.reason)] += 1
+            if occ.cause == Cause.CROSS_BORDER:
+                if "→" in occ.path:
+                    districts[occ.path] += 1
+                if land_pair(occ.lands):
+                    lands[land_pair(occ.lands)] += 1
+        ordered = {c.value: by_cause[c] for c in CAUSES if by_cause[c]}
+        return {"by_cause": ordered, "cross_districts": dict(_ranked(districts)),
+                "cross_lands": dict(_ranked(lands))}
+
+    # -- hand-off to a person and teaching ------------------------------------------------------
+    async def hurdle_of(self, user_id: int | str, question: str) -> int | None:
+        """The hurdle of this asker's latest logged entry with this question, or None."""
+        key = self.asker_key(user_id)
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT hurdle_id FROM entries WHERE asker = ? AND question = ? "
+                "ORDER BY ts DESC, id DESC LIMIT 1", (key, _clip(question, MAX_QUESTION)))
+        found = next(iter(rows), None)
+        return found[0] if found else None
+
+    async def request_handoff(self, hurdle_id: int, user_id: int | str, chat_id: int,
+                              lang: str, question: str) -> bool:
+        """Record an asker's consent to get a person's answer in `chat_id`. False when they
+        had asked for this hurdle already (and the answer has not come yet)."""
+        key = self.asker_key(user_id)
+        async with self._transaction("IMMEDIATE") as db:
+            cursor = await db.execute(
+                "INSERT INTO handoffs (hurdle_id, ts, asker, chat_id, lang, question) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hurdle_id, asker) DO UPDATE SET "
+                "ts = excluded.ts, chat_id = excluded.chat_id, lang = excluded.lang, "
+                "question = excluded.question, delivered = NULL WHERE delivered IS NOT NULL",
+                (hurdle_id, to_ts(datetime.now(UTC)), key, int(chat_id), _clip(lang, 8),
+                 _clip(question, MAX_QUESTION)))
+        return cursor.rowcount > 0
+
+    async def handoff_shown(self, hurdle_id: int, user_id: int | str, chat_id: int,
+                            message_id: int) -> None:
+        """Remember the staff-chat message that shows this asker's question (deleted by /forget)."""
+        async with self._transaction("IMMEDIATE") as db:
+            await db.execute("UPDATE handoffs SET staff_chat = ?, staff_message = ? "
+                             "WHERE hurdle_id = ? AND asker = ?",
+                             (int(chat_id), int(message_id), hurdle_id, self.asker_key(user_id)))
+
+    async def handoff_messages(self, user_id: int | str) -> list[tuple[int, int]]:
+        """(chat, message) in the staff chat that show this asker's handed-off questions."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT staff_chat, staff_message FROM handoffs WHERE asker = ? AND "
+                "staff_message IS NOT NULL ORDER BY id", (self.asker_key(user_id),))
+        return [(row[0], row[1]) for row in rows]
+
+    async def waiting_handoffs(self, hurdle_id: int | None = None) -> list[Handoff]:
+        """Askers still waiting for a person's answer (of one hurdle, or of all)."""
+        where, params = ("AND hurdle_id = ?", (hurdle_id,)) if hurdle_id else ("", ())
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id, hurdle_id, chat_id, lang, question FROM handoffs "
+                f"WHERE delivered IS NULL {where} ORDER BY id", params)
+        return [Handoff(*row) for row in rows]
+
+    async def delivered(self, handoff_ids: Sequence[int]) -> None:
+        """Mark hand-offs as answered; the chat stays linked only until retention or /forget."""
+        async with self._transaction("IMMEDIATE") as db:
+            await db.executemany("UPDATE handoffs SET delivered = ? WHERE id = ?",
+                                 [(to_ts(datetime.now(UTC)), i) for i in handoff_ids])
+
+    async def record_answer(self, hurdle_id: int, text: str, staff: str) -> Hurdle:
+        """Keep the staff's answer as the hurdle's proposed answer; a new hurdle goes in review
+        (the answer is a proposal for the knowledge base until it is taught)."""
+        async with self._transaction("IMMEDIATE") as db:
+            cursor = await db.execute(
+                "UPDATE hurdles SET answer = ?, answered_at = ?, answered_by = ?, "
+                "status = CASE status WHEN 'new' THEN 'in_review' ELSE status END, "
+                "status_changed = CASE status WHEN 'new' THEN ? ELSE status_changed END "
+                "WHERE id = ?", (_clip(text, 4000), to_ts(datetime.now(UTC)), staff,
+                                 to_ts(datetime.now(UTC)), hurdle_id))
+            if cursor.rowcount == 0:
+                raise KeyError(hurdle_id)
+        return await self._existing(hurdle_id)
+
+    async def phrasings(self, hurdle_id: int) -> list[tuple[str, str, list[str]]]:
+        """Each distinct question of a hurdle with its language and the places it named."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT question, lang, places FROM entries WHERE hurdle_id = ? ORDER BY ts, id",
+                (hurdle_id,))
+        out: dict[str, tuple[str, str, list[str]]] = {}
+        for question, lang, places in rows:
+            out.setdefault(question, (question, lang,
+                                      [str(p.get("text") or "") for p in json.loads(places)]))
+        return list(out.values())
+
+    async def record_teach(self, hurdle_id: int, topic: str, staff: str) -> Hurdle:
+        """Record that the staff taught this hurdle's phrasings to `topic` ("new:<id>" for a
+        drafted topic); a taught hurdle counts as answered by an update."""
+        now = to_ts(datetime.now(UTC))
+        async with self._transaction("IMMEDIATE") as db:
+            cursor = await db.execute(
+                "UPDATE hurdles SET status = 'answered_by_update', status_changed = ? "
+                "WHERE id = ?", (now, hurdle_id))
+            if cursor.rowcount == 0:
+                raise KeyError(hurdle_id)
+            await db.execute("INSERT INTO teaches (hurdle_id, ts, staff, topic) "
+                             "VALUES (?, ?, ?, ?)", (hurdle_id, now, staff, _clip(topic, 80)))
+        return await self._existing(hurdle_id)
+
+    async def digest(self, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
+        """What the weekly digest says: hurdles new in the last `days`, top causes, top
+        cross-border pairs, hand-offs waiting for an answer."""
+        since = (now or datetime.now(UTC)) - timedelta(days=days)
+        causes = await self.causes(since)
+        async with self._transaction() as db:
+            new = next(iter(await db.execute_fetchall(
+                "SELECT COUNT(*) FROM (SELECT hurdle_id FROM entries GROUP BY hurdle_id "
+                "HAVING MIN(ts) >= ?)", (to_ts(since),))))[0]
+        waiting = await self.waiting_handoffs()
+        return {"days": days, "new_hurdles": new, "questions": sum(causes["by_cause"].values()),
+                **causes, "waiting": len(waiting),
+                "waiting_hurdles": sorted({h.hurdle_id for h in waiting})}
+
+    async def _existing(self, hurdle_id: int) -> Hurdle:
+        hurdle = await self.hurdle(hurdle_id)
+        if hurdle is None:  # forgotten in between by another process
+            raise KeyError(hurdle_id)
+        return hurdle
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

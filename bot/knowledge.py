@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ from bot.yamlfile import LineDict, LineList, Problem, YamlError, load_yaml
 ROLES = ("residence", "business_site", "property", "route_start", "site", "event_place")
 LANGS = ("de", "en")
 BUNDLED = Path(__file__).resolve().parent.parent / "knowledge"
+TAUGHT = "taught.yaml"
+"""The staff overlay: phrasings taught from hurdles (/teach, `weserbot hurdles teach`)."""
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PLZ = re.compile(r"^\d{5}$")
@@ -370,8 +372,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 if tid not in topics:
                     reader.reference_error("topics", root / "offices" / f"{kind.kind}.yaml", 0,
                                            f"{office.id}.topic_notes", f"unknown topic '{tid}'")
+    topics, taught = _read_taught(reader, root / TAUGHT, topics)
     language = _read_language(reader, root / "language.yaml")
-    uncovered = _read_uncovered(reader, root / "uncovered.yaml", topics)
+    uncovered = _untaught(_read_uncovered(reader, root / "uncovered.yaml", topics), taught)
     kb = KnowledgeBase(root, lands, districts, municipalities, ambiguous, outside, topics,
                        office_kinds, language, uncovered)
     kb.texts = _read_texts(reader, root / "texts.yaml", kb)
@@ -695,6 +698,50 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
         )
     _check_shared_keywords(reader, folder, topics)
     return topics
+
+
+def _read_taught(reader: _Reader, path: Path, topics: dict[str, Topic]
+                 ) -> tuple[dict[str, Topic], set[str]]:
+    """Add the staff's taught phrasings (`taught.yaml`) to their topics. Returns the topics and
+    the folded phrasings taught, which no longer count as uncovered services."""
+    if not path.exists():
+        return topics, set()
+    data = reader.mapping(path, reader.load(path), "file")
+    if data is None:
+        return topics, set()
+    added: dict[str, dict[str, list[str]]] = {}
+    for where, item in reader.items(path, data, "taught"):
+        tid = reader.get(path, item, "topic", str, where, default="")
+        lang = reader.get(path, item, "lang", str, where, default="")
+        phrase = reader.get(path, item, "phrase", str, where, default="")
+        reader.get(path, item, "hurdle", int, where, required=False)
+        if tid and tid not in topics:
+            reader.error(path, item.line_of("topic"), f"{where}.topic", f"no topic '{tid}'")
+        if lang and lang not in LANGS:
+            reader.error(path, item.line_of("lang"), f"{where}.lang",
+                         f"unknown language '{lang}' ({', '.join(LANGS)})")
+        if not phrase.strip() and "phrase" in item:
+            reader.error(path, item.line_of("phrase"), f"{where}.phrase", "must be a non-empty text")
+        if tid in topics and lang in LANGS and phrase.strip():
+            added.setdefault(tid, {}).setdefault(lang, []).append(phrase.strip())
+    for tid, by_lang in added.items():
+        topic = topics[tid]
+        phrases = {lang: tuple(dict.fromkeys([*topic.phrases.get(lang, ()), *by_lang.get(lang, [])]))
+                   for lang in LANGS}
+        topics[tid] = replace(topic, phrases=phrases)
+    return topics, {fold(p) for by_lang in added.values() for ps in by_lang.values() for p in ps}
+
+
+def _untaught(uncovered: dict[str, Uncovered], taught: set[str]) -> dict[str, Uncovered]:
+    """Uncovered services without the phrasings the staff have taught to a topic."""
+    if not taught:
+        return uncovered
+    out = {}
+    for sid, item in uncovered.items():
+        phrases = {lang: tuple(p for p in ps if fold(p) not in taught)
+                   for lang, ps in item.phrases.items()}
+        out[sid] = replace(item, phrases=phrases)
+    return out
 
 
 def _read_uncovered(reader: _Reader, path: Path, topics: dict[str, Topic]

@@ -45,15 +45,35 @@ REQUIRED = (
     "staff.only", "staff.store_down", "staff.hurdles_title", "staff.hurdles_none",
     "staff.hurdle_usage", "staff.hurdle_missing", "staff.status_set", "staff.back",
     "staff.stats_title", "staff.new_hurdle", "staff.reload_done", "staff.reload_failed",
-    "staff.no_topic",
+    "staff.no_topic", "staff.cause_line", "staff.answer_line", "staff.waiting_line",
+    "staff.taught_line", "staff.handoff", "staff.reply_usage", "staff.reply_delivered",
+    "staff.reply_nobody", "staff.reply_failed", "staff.teach_usage", "staff.teach_unknown",
+    "staff.teach_done", "staff.teach_nothing", "staff.teach_failed", "staff.teach_draft",
+    "staff.digest_title", "staff.digest_new", "staff.digest_causes", "staff.digest_cross",
+    "staff.digest_waiting", "staff.digest_none",
+    "telegram.handoff_button", "telegram.handoff_consent", "telegram.handoff_yes",
+    "telegram.handoff_no", "telegram.handoff_sent", "telegram.handoff_already",
+    "telegram.handoff_declined", "telegram.handoff_unavailable", "telegram.staff_answer",
+    "report.title", "report.intro", "report.start", "report.today", "report.card.logged",
+    "report.card.askers", "report.card.hurdles", "report.card.open", "report.card.cross",
+    "report.card.week", "report.cross", "report.cross_note", "report.cross_districts",
+    "report.cross_lands", "report.causes", "report.top", "report.top_note", "report.topics",
+    "report.districts", "report.districts_note", "report.time", "report.status",
+    "report.statuses", "report.nothing", "report.no_open", "report.no_cross", "report.no_topic",
+    "report.other", "report.note", "report.answer", "report.examples", "report.week_of",
+    "report.per_week", *(f"report.col.{c}" for c in ("id", "question", "cause", "topic",
+                                                     "count", "askers", "seen", "districts",
+                                                     "lands", "status")),
 )
 """Keys the code looks up; `weserbot check` reports any that are missing."""
 ROLE_TEXTS = ("name", "why", "question")
 """Every role needs these (role.<role>.<what>); why_other and question_other are optional."""
 COMMANDS = ("start", "help", "topics", "cancel", "language", "privacy", "forget")
-STAFF_COMMANDS = ("reload", "hurdles", "hurdle", "stats")
+STAFF_COMMANDS = ("reload", "hurdles", "hurdle", "stats", "reply", "teach")
 STATUSES = ("new", "in_review", "answered_by_update", "forwarded", "not_a_hurdle")
-STATS = ("entries", "askers", "hurdles", "last_7_days", "by_status", "by_reason", "by_topic")
+STATS = ("entries", "askers", "hurdles", "last_7_days", "by_status", "by_reason", "by_topic",
+         "by_cause", "cross_districts", "cross_lands")
+CAUSES = ("cross_border", "no_topic", "no_place", "outside_region", "office_unknown", "unhelpful")
 
 
 @dataclass
@@ -259,7 +279,8 @@ def _check_required(texts: Texts, error, line: int) -> None:
 
     keys = [*REQUIRED, *(f"role.{r}.{what}" for r in ROLES for what in ROLE_TEXTS),
             *(f"command.{c}" for c in (*COMMANDS, *STAFF_COMMANDS)),
-            *(f"staff.status.{s}" for s in STATUSES), *(f"staff.stat.{s}" for s in STATS)]
+            *(f"staff.status.{s}" for s in STATUSES), *(f"staff.stat.{s}" for s in STATS),
+            *(f"staff.cause.{c}" for c in CAUSES)]
     for key in keys:
         if key not in texts.entries:
             error(line, f"texts.{key}", "is missing")

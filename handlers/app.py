@@ -30,7 +30,7 @@ from bot.config import Config, ConfigError, check_webhook_secret
 from bot.engine import Engine
 from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
 from bot.hurdles import HurdleStore
-from handlers import commands, conversation, staff
+from handlers import answers, commands, conversation, staff
 from handlers.context import SERVICES, Services, WeserContext
 from handlers.durable import DurableQueue, StateKeeper
 from handlers.reload import reload_knowledge
@@ -106,6 +106,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
     app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), hurdles,
                                       keeper)
     add_handlers(app)
+    answers.schedule_digest(app)
     return app
 
 
@@ -119,8 +120,10 @@ def add_handlers(app: Application) -> None:
                            ("language", commands.language),
                            ("privacy", commands.privacy), ("forget", commands.forget),
                            ("hurdles", staff.hurdles_command), ("hurdle", staff.hurdle_command),
-                           ("stats", staff.stats_command), ("reload", staff.reload_command)):
+                           ("stats", staff.stats_command), ("reload", staff.reload_command),
+                           ("reply", answers.reply_command), ("teach", answers.teach_command)):
         app.add_handler(CommandHandler(name, callback, filters=message))
+    app.add_handler(MessageHandler(answers.HANDOFF_REPLY, answers.on_handoff_reply))
     addressed = message & conversation.ADDRESSED
     app.add_handler(MessageHandler(addressed & filters.COMMAND, commands.unknown_command))
     app.add_handler(MessageHandler(addressed & filters.TEXT & ~filters.COMMAND,
@@ -137,6 +140,7 @@ def add_handlers(app: Application) -> None:
                               (r"^t:[a-z0-9-]+$", commands.on_topic),
                               (r"^tp:\d+$", commands.on_topics_page),
                               (r"^lang:[a-z]{2}$", commands.on_language),
+                              (r"^h[pyn]:\d+$", answers.on_handoff),
                               (r"^h:(p:\d+|s:\d+|set:\d+:[a-z_]+)$", staff.on_staff_button)):
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(CallbackQueryHandler(stale_button))

@@ -6,6 +6,7 @@ import logging
 
 from telegram import Update
 
+from handlers.answers import delete_handoff_messages, forget_handoffs
 from handlers.context import WeserContext
 from handlers.conversation import answer_question, cancel
 from handlers.render import button, esc, keyboard, topics_view
@@ -48,7 +49,9 @@ async def forget(update: Update, context: WeserContext) -> None:
     """Delete what is stored about this user: hurdle entries, settings, open questions."""
     lang = context.lang(update)
     user_id = update.effective_user.id
+    shown = await forget_handoffs(context, user_id)
     count = await context.hurdles.forget(user_id)  # None: the log cannot be reached right now
+    await delete_handoff_messages(context, shown)
     context.user_data.clear()
     await context.services.state.forget(user_id)  # now, not after the reply
     if count is None:

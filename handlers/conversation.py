@@ -22,6 +22,7 @@ from bot import dialogue
 from bot.answer import Answer
 from bot.dialogue import PENDING, PLACE
 from bot.engine import Context, Engine
+from handlers.answers import handoff_offered
 from handlers.context import WeserContext
 from handlers.render import (
     FEEDBACK_REASONS,
@@ -127,8 +128,10 @@ async def on_feedback(update: Update, context: WeserContext) -> None:
     await query.answer(context.t(lang, "telegram.thanks_down" if vote == "-" else
                                  "telegram.thanks_up"))
     if vote == "-":
-        await log_hurdle(context, ask(context, record), "negative_feedback",
-                         update.effective_user.id)
+        answer = ask(context, record)
+        # A reply that was itself logged (no topic, outside the region): the 👎 joins that hurdle.
+        await log_hurdle(context, answer, "negative_feedback", update.effective_user.id,
+                         group_as=answer.reason if answer.logs_hurdle else None)
     await _redraw(update, context, rid, record)
 
 
@@ -214,7 +217,8 @@ async def answer_question(update: Update, context: WeserContext, text: str,
     for answer, reason in turn.hurdles:
         await log_hurdle(context, answer, reason, update.effective_user.id)
     record = _remember(context.user_data, turn.recipe, turn.answer)
-    html, markup = answer_view(engine, turn.answer, record, still_open=turn.still_open)
+    html, markup = answer_view(engine, turn.answer, record, still_open=turn.still_open,
+                               handoff=handoff_offered(context, update, turn.answer.reason, None))
     if turn.answer.reason == "needs_topic" and not turn.answer.alternatives:
         markup = topics_view(engine, turn.answer.lang, 0)[1]
     if turn.asks_place and markup is None and update.effective_chat.type == ChatType.PRIVATE:
@@ -266,7 +270,9 @@ async def _redraw(update: Update, context: WeserContext, rid: str, record: dict)
     query = update.callback_query
     answer = ask(context, record)
     html, markup = answer_view(context.engine, answer, rid, expanded=bool(record.get("open")),
-                               rated=bool(record.get("rated")), used=bool(record.get("used")))
+                               rated=bool(record.get("rated")), used=bool(record.get("used")),
+                               handoff=handoff_offered(context, update, answer.reason,
+                                                       record.get("rated")))
     try:
         await query.edit_message_text(html, parse_mode="HTML", reply_markup=markup,
                                       link_preview_options=NO_PREVIEW)

@@ -87,11 +87,12 @@ def topic_title(engine: Engine, topic_id: str, lang: str) -> str:
 
 
 def answer_view(engine: Engine, answer: Answer, record: str | None, expanded: bool = False,
-                still_open: dict | None = None, rated: bool = False, used: bool = False
-                ) -> tuple[str, Markup]:
+                still_open: dict | None = None, rated: bool = False, used: bool = False,
+                handoff: bool = False) -> tuple[str, Markup]:
     """The message for one engine answer. An office answer is a short card; `expanded` adds
     what to bring, notes, links and sources (the Details button). `record` names the stored
-    recipe behind the buttons (None: no buttons that need it)."""
+    recipe behind the buttons (None: no buttons that need it). `handoff`: offer a person's
+    answer ('Ein Mensch soll antworten')."""
     kb = engine.kb
     lang = answer.lang if answer.lang in LANGS else "de"
     texts = kb.texts
@@ -130,6 +131,8 @@ def answer_view(engine: Engine, answer: Answer, record: str | None, expanded: bo
         if answer.reason in FEEDBACK_REASONS and not rated:
             keep.append(esc(texts.get(lang, "telegram.helpful")))
             rows.append([button("👍", f"fb:{record}:+"), button("👎", f"fb:{record}:-")])
+        if handoff:
+            rows.append([button(texts.get(lang, "telegram.handoff_button"), f"hp:{record}")])
     return fit(blocks, keep), keyboard(rows)
 
 

@@ -19,7 +19,7 @@ from handlers.context import WeserContext
 from handlers.reload import reload_knowledge
 from handlers.render import Markup, button, esc, fit, keyboard
 from handlers.send import reply
-from handlers.texts import DEFAULT_LANG, clip
+from handlers.texts import clip
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +35,27 @@ def staff_allowed(update: Update, context: WeserContext) -> bool:
     return chat is None or chat.type == ChatType.PRIVATE or chat.id == context.config.staff_chat_id
 
 
+def staff_lang(update: Update, context: WeserContext) -> str:
+    """The staff's language: the one a staff member chose with /language, else staff.language
+    (German unless configured)."""
+    chosen = context.user_data.get("lang") if update.effective_user else None
+    return chosen if chosen in ("de", "en") else context.config.staff_language
+
+
 async def hurdles_command(update: Update, context: WeserContext) -> None:
     """Staff: the open hurdles, most frequent first, a page at a time (/hurdles 2)."""
     if not await _checked(update, context):
         return
     page = max(_number(context.args[0]) - 1, 0) if context.args else 0
-    await _show(update, context, await _list_view(context, page, context.lang(update)))
+    await _show(update, context, await _list_view(context, page, staff_lang(update, context)))
 
 
 async def hurdle_command(update: Update, context: WeserContext) -> None:
     """Staff: one hurdle with its examples and buttons to set its status (/hurdle 12)."""
     if not await _checked(update, context):
         return
-    lang = context.lang(update)
-    if not context.args:
+    lang = staff_lang(update, context)
+    if not context.args or not _number(context.args[0]):
         await reply(update, context, context.t(lang, "staff.hurdle_usage"))
         return
     await _show(update, context, await _hurdle_view(context, _number(context.args[0]), lang))
@@ -58,9 +65,13 @@ async def stats_command(update: Update, context: WeserContext) -> None:
     """Staff: totals of the hurdle log."""
     if not await _checked(update, context):
         return
-    lang = context.lang(update)
+    lang = staff_lang(update, context)
     try:
-        stats = await _store(context).stats()
+        causes = await _store(context).causes()
+        # Cross-border hurdles first: they are what the forum exists to remove.
+        stats = {"cross_districts": causes["cross_districts"],
+                 "cross_lands": causes["cross_lands"], "by_cause": causes["by_cause"],
+                 **await _store(context).stats()}
     except StoreUnavailable as exc:
         log.error("stats: %s", exc)
         await reply(update, context, context.t(lang, "staff.store_down"))
@@ -81,7 +92,7 @@ async def reload_command(update: Update, context: WeserContext) -> None:
     """Staff: load the knowledge base again; on problems the old one stays and they are listed."""
     if not await _checked(update, context):
         return
-    lang = context.lang(update)
+    lang = staff_lang(update, context)
     result = await reload_knowledge(context.application,
                                     f"/reload from staff member {update.effective_user.id}")
     if result.ok:
@@ -97,7 +108,7 @@ async def on_staff_button(update: Update, context: WeserContext) -> None:
     query = update.callback_query
     if not await _checked(update, context):
         return
-    lang = context.lang(update)
+    lang = staff_lang(update, context)
     parts = query.data.split(":")
     kind, number = parts[1], _number(parts[2] if len(parts) > 2 else "")
     if kind == "p":
@@ -123,14 +134,14 @@ async def on_staff_button(update: Update, context: WeserContext) -> None:
 
 
 async def log_hurdle(context: WeserContext, answer: Answer, reason: str | None,
-                     asker: int) -> None:
+                     asker: int, group_as: str | None = None) -> None:
     """Log a hurdle (committed when the log works, else kept in memory until it does) and tell
     the staff chat when it is a new one. Never raises for a broken store: the person asking still
     gets their reply, and a broken store is logged once by the queue, not per message."""
     hurdles = context.hurdles
     chat_id = context.config.staff_chat_id
     before = await _hurdle_count(context) if chat_id else None
-    written = await hurdles.log_answer(answer, reason=reason, asker=asker)
+    written = await hurdles.log_answer(answer, reason=reason, asker=asker, group_as=group_as)
     if not written or before is None:
         return
     after = await _hurdle_count(context)
@@ -157,9 +168,10 @@ async def _announce(context: WeserContext, store: HurdleStore, chat_id: int, ans
     if not found:
         return
     newest = max(found, key=lambda h: h.id)
-    text = context.t(DEFAULT_LANG, "staff.new_hurdle", id=newest.id,
-                     reason=esc(_word(context, DEFAULT_LANG, "staff.reason", reason)),
-                     topic=esc(_topic_name(context, DEFAULT_LANG, newest.topic)),
+    lang = context.config.staff_language
+    text = context.t(lang, "staff.new_hurdle", id=newest.id,
+                     reason=esc(_word(context, lang, "staff.reason", reason)),
+                     topic=esc(_topic_name(context, lang, newest.topic)),
                      title=esc(_line(newest.title)))
     try:
         await context.bot.send_message(chat_id, text, parse_mode="HTML")
@@ -255,6 +267,8 @@ def _value_name(context: WeserContext, lang: str, stat: str, key: str) -> str:
         return _word(context, lang, "staff.reason", key)
     if stat == "by_topic":
         return _topic_name(context, lang, key)
+    if stat == "by_cause":
+        return _word(context, lang, "staff.cause", key)
     return key
 
 
@@ -277,8 +291,17 @@ async def _hurdle_view(context: WeserContext, hurdle_id: int, lang: str) -> tupl
         return context.t(lang, "staff.hurdle_missing", id=hurdle_id), keyboard([[back]])
     seen = f"{h.first_seen:%Y-%m-%d} – {h.last_seen:%Y-%m-%d}"
     blocks = [_summary(context, h, lang) + f"\n{seen}"]
+    blocks.append(esc(context.t(lang, "staff.cause_line",
+                                cause=_word(context, lang, "staff.cause", h.cause or "no_topic"))))
     if h.note:
         blocks.append(f"📝 {esc(h.note)}")
+    if h.answer:
+        blocks.append(esc(context.t(lang, "staff.answer_line", answer=_line(h.answer))))
+    if h.waiting:
+        blocks.append(esc(context.t(lang, "staff.waiting_line", waiting=h.waiting,
+                                    handed=h.handed_off, id=h.id)))
+    blocks.extend(esc(context.t(lang, "staff.taught_line", topic=t["topic"], at=t["at"][:10],
+                                by=t["by"])) for t in h.taught)
     if h.examples:
         blocks.append("\n".join(f"• {esc(_line(e))}" for e in h.examples))
     places = [*h.district_pairs[:5], *([" / ".join(h.lands)] if h.lands else [])]

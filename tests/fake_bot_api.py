@@ -190,6 +190,7 @@ class FakeBotApi:
         self.faults = faults or Faults()
         self.calls: list[Call] = []
         self.messages: dict[int, list[Sent]] = {}
+        self.deleted: list[Sent] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.port = 0
@@ -468,6 +469,14 @@ class FakeBotApi:
         message = self._find(p)
         message.reply_markup = p.get("reply_markup")
         return message.as_dict()
+
+    async def _api_deleteMessage(self, p: dict) -> bool:
+        """Recorded in `deleted`; the message stays in `messages`, so counts do not shift."""
+        message = self._find(p)
+        if message in self.deleted:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.deleted.append(message)
+        return True
 
     async def _api_answerCallbackQuery(self, p: dict) -> bool:
         if len(str(p.get("text") or "")) > 200:

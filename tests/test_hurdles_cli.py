@@ -157,3 +157,63 @@ def test_the_installed_command_uses_the_log_named_in_the_config(log_file, tmp_pa
     assert result.returncode == 0, result.stderr
     # Opening with the configured retention (30 days) purged the 40-day-old dog tax question.
     assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["1", "2"]
+
+
+# -- from a hurdle to an answer: causes, teach, digest ------------------------------------------------
+def test_list_filters_by_cause_and_show_names_it(capsys, log_file):
+    code, out, _ = run(capsys, "hurdles", "list", "--db", str(log_file), "--cause", "cross_border")
+    assert code == 0 and "wo melde ich mein Auto an" in out and "Osterfeuer" not in out
+    code, out, _ = run(capsys, "hurdles", "show", "--db", str(log_file), "1")
+    assert "cause:          cross_border" in out
+
+
+def test_teach_adds_phrasings_to_the_overlay_and_the_base_stays_valid(capsys, tmp_path,
+                                                                      hurdle_answer, kb_copy):
+    from bot.engine import Engine
+
+    path = tmp_path / "hurdles.sqlite"
+
+    async def fill() -> None:
+        async with await HurdleStore.open(path, "secret") as store:
+            await store.log_answer(hurdle_answer("Wo beantrage ich eine Namensänderung? Hameln",
+                                                 places=[("Hameln", "residence", None)]), asker=1)
+
+    asyncio.run(fill())
+    code, out, err = run(capsys, "hurdles", "teach", "1", "--topic", "personenstandsurkunden",
+                         "--db", str(path), "--knowledge", str(kb_copy), "--by", "Erika")
+    assert code == 0, err
+    assert "taught to personenstandsurkunden: Namensänderung (de)" in out
+    answer = Engine.load(kb_copy).ask("Namensänderung in Höxter")
+    assert answer.reason == "answered" and answer.topic == "personenstandsurkunden"
+    assert "Erika" not in (kb_copy / "taught.yaml").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "hurdles", "teach", "1", "--topic", "personenstandsurkunden",
+                       "--db", str(path), "--knowledge", str(kb_copy))
+    assert code == 0 and "nothing new" in out
+    code, _, err = run(capsys, "hurdles", "teach", "1", "--topic", "no-such-topic",
+                       "--db", str(path), "--knowledge", str(kb_copy))
+    assert code == 2 and "no topic 'no-such-topic'" in err
+    code, out, _ = run(capsys, "hurdles", "show", "--db", str(path), "1")
+    assert "taught:         personenstandsurkunden on" in out and "answered_by_update" in out
+
+
+def test_a_broken_overlay_is_reported_by_check(capsys, kb_copy):
+    (kb_copy / "taught.yaml").write_text(
+        "taught:\n  - {topic: no-such-topic, lang: fr, phrase: Taubenplage}\n", encoding="utf-8")
+    from bot.knowledge import KnowledgeError, load_knowledge
+
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(kb_copy)
+    problems = [str(p) for p in caught.value.problems]
+    assert any("taught.yaml:2: taught[0].topic: no topic 'no-such-topic'" in p for p in problems)
+    assert any("taught[0].lang: unknown language 'fr'" in p for p in problems)
+
+
+def test_digest_prints_what_the_staff_chat_gets(capsys, log_file):
+    code, out, _ = run(capsys, "hurdles", "digest", "--db", str(log_file))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "📬 Wochenüberblick Hürden (letzte 7 Tage)"
+    assert lines[2].startswith("Ursachen: grenzüberschreitend (2)")
+    assert lines[3] == "Grenzüberschreitend: lippe→hameln-pyrmont (2), NI–NW (2)"
+    code, out, _ = run(capsys, "hurdles", "digest", "--db", str(log_file), "--lang", "en")
+    assert out.startswith("📬 Weekly hurdle digest (last 7 days)")

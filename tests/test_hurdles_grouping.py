@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from bot.grouping import SIMILARITY, best_match, district_path, folded, group_key
+from bot.grouping import (
+    SIMILARITY,
+    Cause,
+    best_match,
+    cause_of,
+    content_words,
+    district_path,
+    folded,
+    group_key,
+    land_pair,
+    phrase_of,
+    similarity,
+)
 
 LUEGDE, HAMELN, MINDEN, RINTELN = "05766044", "03252006", "05770024", "03257028"
 DISTRICT_OF = {LUEGDE: "lippe", "05766020": "lippe", HAMELN: "hameln-pyrmont",
@@ -38,7 +50,7 @@ def test_the_best_match_wins_and_ties_go_to_the_oldest_hurdle():
 
 def test_the_threshold_is_a_named_constant_that_can_be_passed():
     hurdles = {1: folded("Osterfeuer anmelden")}
-    question = folded("Osterfeuer anmeldung")
+    question = folded("Osterfeuer anmelden Hameln")  # no place list: "hameln" is a word here
     assert 80 <= SIMILARITY < 100
     assert best_match(question, hurdles, threshold=99) is None
     assert best_match(question, hurdles, threshold=50) == 1
@@ -55,6 +67,45 @@ def test_questions_are_compared_within_one_topic_and_reason():
                                                                   "negative_feedback")
     assert group_key(None, "no_topic") != group_key(None, "outside_region")
     assert group_key(None, "no_topic") == group_key(None, "no_topic")
+
+
+# -- by meaning: content words --------------------------------------------------------------------
+def test_places_filler_and_question_words_are_not_content():
+    assert content_words("Wo beantrage ich eine Namensänderung? Hameln", ["hameln"]) == \
+        content_words("Namensänderung beantragen in Höxter", ["höxter"])
+    assert content_words("Wer hilft bei einer Taubenplage in Stadthagen?", ["stadthagen"]) == \
+        content_words("Taubenplage")
+
+
+def test_typos_and_compound_parts_count_as_the_same_word():
+    assert similarity(folded("Namensändrung"), folded("Namensänderung")) >= SIMILARITY
+    assert similarity(folded("Tauben auf dem Balkon"), folded("Taubenplage")) >= SIMILARITY
+    assert similarity(folded("Grundbuchauszug"), folded("Namensänderung")) < SIMILARITY
+    assert similarity(folded("Personalausweis beantragen"),
+                      folded("Grundbuchauszug beantragen")) < SIMILARITY
+
+
+def test_an_exact_rephrasing_beats_one_with_an_extra_word():
+    hurdles = {1: folded("Namensänderung nach Heirat"), 2: folded("Namensänderung")}
+    assert best_match(folded("Wo beantrage ich eine Namensänderung?"), hurdles) == 2
+
+
+def test_a_phrasing_for_a_topic_keeps_the_words_as_written_without_places():
+    assert phrase_of("Wo beantrage ich eine Namensänderung? Hameln", ["hameln"]) == "Namensänderung"
+    assert phrase_of("Grundbuchauszug für Rinteln bekommen", ["rinteln"]) == "Grundbuchauszug"
+
+
+# -- causes ------------------------------------------------------------------------------------------
+def test_each_reason_has_a_cause_and_two_districts_or_laender_are_cross_border():
+    assert cause_of("no_topic") is Cause.NO_TOPIC
+    assert cause_of("needs_place") is Cause.NO_PLACE
+    assert cause_of("outside_region") is Cause.OUTSIDE_REGION
+    assert cause_of("negative_feedback") is Cause.UNHELPFUL
+    assert cause_of("answered") is Cause.OFFICE_UNKNOWN
+    assert cause_of("needs_place", ["lippe", "hameln-pyrmont"], ["NI", "NW"]) is Cause.CROSS_BORDER
+    assert cause_of("no_topic", ["schaumburg", "hameln-pyrmont"], ["NI"]) is Cause.CROSS_BORDER
+    assert list(Cause)[0] is Cause.CROSS_BORDER
+    assert land_pair(["NW", "NI"]) == "NI–NW" and land_pair(["NI"]) == ""
 
 
 # -- district pairs --------------------------------------------------------------------------------

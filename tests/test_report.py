@@ -1,4 +1,5 @@
-"""`weserbot report`: one self-contained HTML page a staff member opens in a browser."""
+"""`weserbot report`: one self-contained HTML page a staff member opens in a browser, in the staff's
+language (German by default), leading with the cross-border hurdles and showing every cause."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_the_page_has_charts_by_topic_district_pair_time_and_status(report_page)
     for section in ("topics", "districts", "time", "status"):
         assert f'id="{section}"' in report_page
     topics = report_page.split('id="topics"')[1].split('id="districts"')[0]
-    assert ">hundesteuer<" in topics and ">elterngeld<" in topics and ">(no topic)<" in topics
+    assert ">hundesteuer<" in topics and ">elterngeld<" in topics and ">(kein Thema)<" in topics
     districts = report_page.split('id="districts"')[1].split('id="time"')[0]
     # Lippe (NRW) → Hameln-Pyrmont (Lower Saxony) crosses the Land border: highlighted.
     assert re.search(r'lippe→hameln-pyrmont</div><div class="track"><div class="bar cross"',
@@ -70,15 +71,36 @@ def test_the_page_is_self_contained(report_page):
     assert re.findall(r"https?://[^\s\"'<]+", report_page) == ["http://www.w3.org/2000/svg"]
 
 
+def test_the_page_leads_with_the_cross_border_hurdles_and_shows_every_cause(report_page):
+    assert report_page.index('id="cross"') < report_page.index('id="causes"') \
+        < report_page.index('id="top"')
+    cross = report_page.split('id="cross"')[1].split('id="causes"')[0]
+    assert re.search(r'lippe→hameln-pyrmont</div><div class="track"><div class="bar cross"', cross)
+    assert re.search(r'NI–NW</div><div class="track"><div class="bar cross"[^>]*>4<', cross)
+    causes = report_page.split('id="causes"')[1].split('id="top"')[0]
+    assert re.findall(r"<div>([^<]+)</div><div class=\"track\">", causes) == [
+        "grenzüberschreitend", "Wissenslücke (kein Thema)", "außerhalb der Region"]
+    top = report_page.split('id="top"')[1].split('id="topics"')[0]
+    assert "<th>Ursache</th>" in top and '<td class="cross">grenzüberschreitend</td>' in top
+    assert "<b>4</b>grenzüberschreitende Fragen" in report_page
+
+
+async def test_the_page_is_german_by_default_and_english_on_request(hurdle_store, report_page):
+    assert '<html lang="de">' in report_page and "<h1>WeserBot-Hürdenbericht</h1>" in report_page
+    english = await build_report(hurdle_store, lang="en")
+    assert '<html lang="en">' in english and "<h1>WeserBot hurdle report</h1>" in english
+    assert "Cross-border hurdles" in english and "knowledge gap (no topic)" in english
+
+
 async def test_an_empty_log_gives_a_page_too(hurdle_store):
     page = await build_report(hurdle_store)
-    assert "No open hurdles" in page and "Nothing logged in this period" in page
+    assert "Keine offenen Hürden" in page and "In diesem Zeitraum wurde nichts protokolliert" in page
 
 
 async def test_the_period_limits_what_is_counted(hurdle_store, report_page):
     page = await build_report(hurdle_store, since=NOW - timedelta(days=7))
     cards = page.split('class="cards"')[1].split("</div></div>")[0]
-    assert "<b>4</b>logged questions" in cards  # 2 Elterngeld + 2 Osterfeuer in the last 7 days
+    assert "<b>4</b>protokollierte Fragen" in cards  # 2 Elterngeld + 2 Osterfeuer in 7 days
 
 
 def _chromium(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -95,7 +117,13 @@ def test_the_report_renders_in_headless_chromium(report_page, tmp_path):
     page.write_text(report_page, encoding="utf-8")
     dom = _chromium("--dump-dom", page.as_uri(), cwd=tmp_path)
     assert dom.returncode == 0, dom.stderr
-    assert "<title>WeserBot hurdle report</title>" in dom.stdout
+    assert "<title>WeserBot-Hürdenbericht</title>" in dom.stdout
+    # The causes, cross-border first, as the browser renders them.
+    cross = dom.stdout.split('id="cross"')[1].split('id="causes"')[0]
+    assert "lippe→hameln-pyrmont" in cross and "NI–NW" in cross
+    causes = dom.stdout.split('id="causes"')[1].split('id="top"')[0]
+    assert causes.index("grenzüberschreitend") < causes.index("Wissenslücke (kein Thema)") \
+        < causes.index("außerhalb der Region")
     assert "Elterngeld: ich wohne in Lügde und arbeite in Hameln" in dom.stdout
     assert "lippe→hameln-pyrmont" in dom.stdout and "<svg" in dom.stdout
 

@@ -44,7 +44,7 @@ async def test_start_greets_in_the_users_language_and_commands_are_registered_in
                                                          "privacy", "forget"]
     assert german[0]["description"] == "Begrüßung und Beispiel"
     staff = telegram_api.commands_for(scope={"type": "chat", "chat_id": 900})
-    assert [c["command"] for c in staff][-3:] == ["hurdles", "hurdle", "stats"]
+    assert [c["command"] for c in staff][-5:] == ["hurdles", "hurdle", "stats", "reply", "teach"]
 
 
 async def test_help_and_privacy_explain_themselves(telegram_api, start_bot):

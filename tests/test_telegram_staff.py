@@ -94,7 +94,7 @@ async def test_missing_hurdles_and_bad_numbers_are_answered_plainly(telegram_api
         nonsense = await ask(telegram_api, STAFF, "/hurdle <b>x</b>")
         empty = await ask(telegram_api, STAFF, "/hurdles")
     assert missing.plain.startswith("Hürde #42 gibt es nicht")
-    assert nonsense.plain.startswith("Hürde #0 gibt es nicht")
+    assert nonsense.plain == "Bitte so: /hurdle 12"  # not "Hürde #0 gibt es nicht"
     assert empty.plain == "Keine offenen Hürden. 🎉"
 
 
