@@ -46,7 +46,7 @@ OPEN_STATUSES = ("new", "in_review")
 """Hurdles still waiting for the staff; the others have been dealt with one way or another."""
 REASONS = ("no_topic", "needs_place", "outside_region", "negative_feedback")
 """The reasons the bot logs; others are stored as given."""
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_QUESTION = 500
 """Characters of a question kept: enough for any real question, bounded for abuse."""
 MAX_EXAMPLES = 5
@@ -215,7 +215,17 @@ async def _v3(db: aiosqlite.Connection) -> None:
                      "e.hurdle_id = hurdles.id ORDER BY e.cause != 'cross_border', e.id LIMIT 1)")
 
 
-MIGRATIONS: dict[int, Migration] = {1: _v1, 2: _v2, 3: _v3}
+async def _v4(db: aiosqlite.Connection) -> None:
+    """The staff-chat announcements of new hurdles, so that /forget can take them back."""
+    await db.execute("""CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY, hurdle_id INTEGER NOT NULL REFERENCES hurdles (id)
+            ON DELETE CASCADE,
+        ts TEXT NOT NULL, asker TEXT NOT NULL, staff_chat INTEGER NOT NULL,
+        staff_message INTEGER NOT NULL)""")
+    await db.execute("CREATE INDEX announcements_asker ON announcements (asker)")
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 async def _hurdle_for(db: aiosqlite.Connection, topic: str | None, reason: str,
@@ -388,6 +398,7 @@ class HurdleStore:
         key = self.asker_key(user_id)
         async with self._transaction("IMMEDIATE") as db:
             await db.execute("DELETE FROM handoffs WHERE asker = ?", (key,))
+            await db.execute("DELETE FROM announcements WHERE asker = ?", (key,))
             count = await self._delete(db, "asker = ?", (key,))
         if count:
             await self._checkpoint()
@@ -398,6 +409,7 @@ class HurdleStore:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
         async with self._transaction("IMMEDIATE") as db:
             await db.execute("DELETE FROM handoffs WHERE ts < ?", (to_ts(cutoff),))
+            await db.execute("DELETE FROM announcements WHERE ts < ?", (to_ts(cutoff),))
             count = await self._delete(db, "ts < ?", (to_ts(cutoff),))
         self._purged_at = time.monotonic()
         if count:
@@ -633,12 +645,24 @@ class HurdleStore:
                              "WHERE hurdle_id = ? AND asker = ?",
                              (int(chat_id), int(message_id), hurdle_id, self.asker_key(user_id)))
 
+    async def announced(self, hurdle_id: int, user_id: int | str, chat_id: int,
+                        message_id: int) -> None:
+        """Remember the staff-chat message that announced a new hurdle from this asker."""
+        async with self._transaction("IMMEDIATE") as db:
+            await db.execute("INSERT INTO announcements (hurdle_id, ts, asker, staff_chat, "
+                             "staff_message) VALUES (?, ?, ?, ?, ?)",
+                             (hurdle_id, to_ts(datetime.now(UTC)), self.asker_key(user_id),
+                              int(chat_id), int(message_id)))
+
     async def handoff_messages(self, user_id: int | str) -> list[tuple[int, int]]:
-        """(chat, message) in the staff chat that show this asker's handed-off questions."""
+        """(chat, message) in the staff chat that show this asker's questions: hand-offs and
+        announcements of the hurdles they started."""
+        key = self.asker_key(user_id)
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
                 "SELECT staff_chat, staff_message FROM handoffs WHERE asker = ? AND "
-                "staff_message IS NOT NULL ORDER BY id", (self.asker_key(user_id),))
+                "staff_message IS NOT NULL UNION SELECT staff_chat, staff_message FROM "
+                "announcements WHERE asker = ? ORDER BY 2", (key, key))
         return [(row[0], row[1]) for row in rows]
 
     async def waiting_handoffs(self, hurdle_id: int | None = None) -> list[Handoff]:

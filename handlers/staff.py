@@ -147,7 +147,8 @@ async def log_hurdle(context: WeserContext, answer: Answer, reason: str | None,
     after = await _hurdle_count(context)
     if after is not None and after > before and context.store is not None:
         try:
-            await _announce(context, context.store, chat_id, answer, reason or answer.reason)
+            await _announce(context, context.store, chat_id, answer, reason or answer.reason,
+                            asker)
         except StoreUnavailable as exc:
             log.info("new hurdle not announced: %s", exc)
 
@@ -163,7 +164,7 @@ async def _hurdle_count(context: WeserContext) -> int | None:
 
 
 async def _announce(context: WeserContext, store: HurdleStore, chat_id: int, answer: Answer,
-                    reason: str) -> None:
+                    reason: str, asker: int) -> None:
     found = await store.hurdles(topic=answer.topic, reason=reason, limit=None)
     if not found:
         return
@@ -174,9 +175,11 @@ async def _announce(context: WeserContext, store: HurdleStore, chat_id: int, ans
                      topic=esc(_topic_name(context, lang, newest.topic)),
                      title=esc(_line(newest.title)))
     try:
-        await context.bot.send_message(chat_id, text, parse_mode="HTML")
+        sent = await context.bot.send_message(chat_id, text, parse_mode="HTML")
     except TelegramError as exc:
         log.warning("could not notify the staff chat %s: %s", chat_id, exc)
+        return
+    await store.announced(newest.id, asker, sent.chat_id, sent.message_id)  # for /forget
 
 
 async def _checked(update: Update, context: WeserContext) -> bool:

@@ -51,7 +51,7 @@ async def test_an_empty_file_gets_the_current_schema(tmp_path):
     path = tmp_path / "hurdles.sqlite"
     async with await HurdleStore.open(path, "s"):
         pass
-    assert user_version(path) == SCHEMA_VERSION == 3
+    assert user_version(path) == SCHEMA_VERSION == 4
     assert {"entries", "hurdles"} <= tables(path)
     assert {"hurdle_id", "places", "districts", "lands", "path"} <= columns(path, "entries")
 
