@@ -5,6 +5,7 @@ reloads the knowledge base. The bot runs as a child process against the fake Bot
 from __future__ import annotations
 
 import asyncio
+import resource
 import signal
 import sqlite3
 import sys
@@ -39,11 +40,17 @@ class BotProcess:
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def start(cls, config: Path) -> BotProcess:
+    async def start(cls, config: Path, max_file_bytes: int | None = None) -> BotProcess:
+        """`max_file_bytes`: no file of the child may grow beyond this (a full disk, as the
+        process sees it: writes fail with EFBIG, and Python ignores SIGXFSZ)."""
+        def limit() -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
         proc = await asyncio.create_subprocess_exec(
             WESERBOT, "run", "--config", str(config),
             env={"PATH": "/usr/bin:/bin", "WESERBOT_TOKEN": TOKEN},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            preexec_fn=limit if max_file_bytes else None)
         return cls(proc)
 
     async def _read(self) -> None:
@@ -251,3 +258,30 @@ async def test_sigkill_mid_burst_then_restart_answers_every_message_exactly_once
         assert len(got) == len(KILL_TOWNS), (user_id, got)
         for town in KILL_TOWNS:  # each question answered once, by its own answer
             assert sum(f"Wohnort in {town}" in text for text in got) == 1, (user_id, town)
+
+
+async def test_sigterm_on_a_full_disk_ends_the_bot_promptly(tmp_path, telegram_api):
+    config = config_for(tmp_path, telegram_api)
+    first = await BotProcess.start(config)  # the files exist, as on a server that ran a while
+    try:
+        await telegram_api.wait_for_call("getUpdates")
+        telegram_api.send_text(telegram_api.user(9050), CAR)
+        await telegram_api.wait_for_messages(9050, 1)
+        first.proc.send_signal(signal.SIGTERM)
+        assert await first.exit_code() == 0, first.log
+    finally:
+        await first.stop()
+    full = max(p.stat().st_size for p in tmp_path.glob("*.sqlite*"))
+    bot = await BotProcess.start(config, max_file_bytes=full)  # from now on nothing can grow
+    try:
+        polls = len(telegram_api.calls_to("getUpdates"))
+        await telegram_api.wait_for_call("getUpdates", polls + 1)
+        burst(telegram_api)
+        await telegram_api.wait_for(lambda: replies(telegram_api) >= 5, WAIT, "5 replies")
+        bot.proc.send_signal(signal.SIGTERM)
+        code = await bot.exit_code()  # within WAIT seconds, not never
+    finally:
+        await bot.stop()
+    assert code in (0, 1), bot.log
+    assert "unavailable" in bot.log  # the full disk was noticed (and said so) …
+    assert "Traceback" not in bot.log  # … in lines, not tracebacks
