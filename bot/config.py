@@ -97,6 +97,35 @@ def _value(data: LineDict, key: str, kind: type, default: Any, where: str, name:
     return value
 
 
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"knowledge_dir", "state_path", "log_level", "telegram", "hurdles", "staff"}),
+    "telegram": frozenset({"token", "base_url", "base_file_url", "mode", "webhook",
+                           "persistence_file", "flood_limit_per_minute"}),
+    "telegram.webhook": frozenset({"listen", "port", "path", "url", "secret_token"}),
+    "hurdles": frozenset({"path", "secret", "retention_days"}),
+    "staff": frozenset({"user_ids", "chat_id", "language", "digest"}),
+    "staff.digest": frozenset({"weekday", "time"}),
+}
+"""Every key a configuration may have, by section: any other is a typo worth a clear message."""
+
+
+def _unknown_keys(data: LineDict, where: str, section: str = "") -> list[str]:
+    """'staf: unknown key — did you mean staff?' for every key the configuration does not know."""
+    from rapidfuzz import process
+
+    problems = []
+    known = KNOWN_KEYS.get(section, frozenset())
+    for key, value in data.items():
+        name = f"{section}.{key}" if section else str(key)
+        if key not in known:
+            near = process.extractOne(str(key), sorted(known), score_cutoff=60)
+            hint = f" — did you mean {near[0]}?" if near else f" (known: {', '.join(sorted(known))})"
+            problems.append(f"{where}:{data.line_of(key)}: {name}: unknown key{hint}")
+        elif name in KNOWN_KEYS and isinstance(value, LineDict):
+            problems.extend(_unknown_keys(value, where, name))
+    return problems
+
+
 def load_config(path: Path) -> Config:
     """Read a config file; relative paths in it are relative to the file's folder."""
     where = str(path)
@@ -112,6 +141,8 @@ def load_config(path: Path) -> Config:
     if not isinstance(data, LineDict):
         raise ConfigError(f"{where}:1: the file must be a mapping of keys")
     base = path.resolve().parent
+    if unknown := _unknown_keys(data, where):
+        raise ConfigError("\n".join(unknown))
 
     def rel(value: str | None) -> Path | None:
         return None if value is None else (base / Path(value).expanduser())

@@ -79,6 +79,9 @@ async def test_polling_end_to_end_with_the_token_from_the_environment(tmp_path, 
     # A missing hurdle folder no longer ends the start: the bot answers and writes the hurdles
     # once the folder exists (tests/test_hurdles_faults.py).
     ("log_level: LOUD\ntelegram:\n  token: '1:x'\n", "log_level: 'LOUD' is not one of"),
+    ("staf:\n  user_ids: [1]\ntelegram:\n  token: '1:x'\n", "staf: unknown key — did you mean staff?"),
+    ("telegram:\n  token: '1:x'\n  flood_limit: 5\n",
+     "telegram.flood_limit: unknown key — did you mean flood_limit_per_minute?"),
     ("knowledge_dir: nowhere\ntelegram:\n  token: '1:x'\n", "the knowledge base has 1 problem"),
     ("{}\n", "telegram.token: missing (set it in the config or in the environment variable "
              "WESERBOT_TOKEN)"),
