@@ -45,3 +45,20 @@ def test_finding_15_a_short_secret_is_not_given_away_by_its_redaction():
                                (), None)
     LogHygiene(["a-long-enough-secret"]).filter(record)
     assert record.getMessage() == "token <secret>"
+
+
+async def test_finding_9_conversation_state_follows_the_retention_of_the_hurdle_log(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.state import StateStore
+
+    store = await StateStore.open(tmp_path / "state.sqlite", "k" * 32, retention_days=30)
+    try:
+        await store.save(4242, {"place": "Lügde"})
+        assert await store.purge(datetime.now(UTC) + timedelta(days=29)) == 0
+        assert await store.users() == 1
+        await store.purge(datetime.now(UTC) + timedelta(days=31))
+        assert await store.users() == 0
+    finally:
+        await store.close()
+    assert oct((tmp_path / "state.sqlite").stat().st_mode & 0o777) == "0o600"
