@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import time as clock
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -167,20 +169,32 @@ async def on_handoff_reply(update: Update, context: WeserContext) -> None:
     await _deliver(update, context, int(found.group(1)), (message.text or "").strip())
 
 
-async def _deliver(update: Update, context: WeserContext, hurdle_id: int, text: str) -> None:
+async def _of_hurdle(update: Update, context: WeserContext, number: int, what: str,
+                     fetch: Callable[[HurdleStore], Awaitable[Any]]) -> Any:
+    """`fetch(store)` for hurdle `number`; None once the staff were told that the hurdle does
+    not exist or the log cannot be read."""
     slang = staff_lang(context)
     store = context.store
     try:
         if store is None:
             raise StoreUnavailable("the hurdle log is not open")
-        if await store.hurdle(hurdle_id) is None:
-            await reply(update, context, context.t(slang, "staff.hurdle_missing", id=hurdle_id))
-            return
-        waiting = await store.waiting_handoffs(hurdle_id)
+        if await store.hurdle(number) is None:
+            await reply(update, context, context.t(slang, "staff.hurdle_missing", id=number))
+            return None
+        return await fetch(store)
     except StoreUnavailable as exc:
-        log.error("reply: %s", exc)
+        log.error("%s: %s", what, exc)
         await reply(update, context, context.t(slang, "staff.store_down"))
+        return None
+
+
+async def _deliver(update: Update, context: WeserContext, hurdle_id: int, text: str) -> None:
+    slang = staff_lang(context)
+    waiting = await _of_hurdle(update, context, hurdle_id, "reply",
+                               lambda store: store.waiting_handoffs(hurdle_id))
+    if waiting is None:
         return
+    store = context.store
     sent, failed = [], 0
     for handoff in waiting:
         message = context.t(handoff.lang, "telegram.staff_answer", question=esc(handoff.question),
@@ -220,18 +234,11 @@ async def teach_command(update: Update, context: WeserContext) -> None:
     if topic != NEW and topic not in engine.kb.topics:
         await reply(update, context, context.t(slang, "staff.teach_unknown", topic=esc(topic)))
         return
-    store = context.store
-    try:
-        if store is None:
-            raise StoreUnavailable("the hurdle log is not open")
-        if await store.hurdle(number) is None:
-            await reply(update, context, context.t(slang, "staff.hurdle_missing", id=number))
-            return
-        phrasings = await store.phrasings(number)
-    except StoreUnavailable as exc:
-        log.error("teach: %s", exc)
-        await reply(update, context, context.t(slang, "staff.store_down"))
+    phrasings = await _of_hurdle(update, context, number, "teach",
+                                 lambda store: store.phrasings(number))
+    if phrasings is None:
         return
+    store = context.store
     async with context.application.bot_data.setdefault(TEACH_LOCK, asyncio.Lock()):
         await _teach(update, context, store, number, topic, phrasings)
 
