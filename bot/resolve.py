@@ -77,7 +77,13 @@ class Resolver:
         """Office kinds with one office for every town of the region: asking for a place is pointless."""
 
     def _same_everywhere(self, kind: OfficeKind) -> Office | None:
-        found = {o.id: o for m in self.kb.municipalities.values() for o in offices_for(kind, m)}
+        # Towns without an office of their own get what their district's other such towns get:
+        # one of them per district stands for all (start-up stays flat as the base grows).
+        named = {ags for o in kind.offices for ags in o.municipalities}
+        standing_for = {m.district: m for m in self.kb.municipalities.values() if m.ags not in named}
+        towns = [*standing_for.values(), *(self.kb.municipalities[a] for a in named
+                                           if a in self.kb.municipalities)]
+        found = {o.id: o for m in towns for o in offices_for(kind, m)}
         if len(found) != 1:
             return None
         office = next(iter(found.values()))

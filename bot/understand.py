@@ -368,7 +368,7 @@ class Understander:
         # Among close topics the one whose words explain more of the message comes first:
         # "disability ID card" is the disability card's ("disability", "ID", "card"), not the ID card's.
         covered = {t: sum(idx.weight[w] * seen[w] for w in seen if w not in weak and counts(w, t)
-                          and any(phrases.topic[i] == t for i in idx.by_token.get(w, ())))
+                          and w in idx.by_token and t in idx.topics_of[w])  # a phrase word of t
                    for t, _ in close}
         close.sort(key=lambda ts: (round(ts[1], 3), round(covered[ts[0]], 3)), reverse=True)
         return [TopicGuess(t, round(s, 3), round(covered[t], 3)) for t, s in close]
