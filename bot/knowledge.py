@@ -365,7 +365,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     municipalities, ambiguous = _read_places(reader, root / "places", districts)
     outside = _read_outside(reader, root / "places" / "germany.yaml", districts)
     office_kinds = _read_offices(reader, root / "offices", districts, municipalities)
-    topics = _read_topics(reader, root / "topics", office_kinds)
+    topics = _read_topics(reader, root / "topics", office_kinds, lands)
     for kind in office_kinds.values():
         for office in kind.offices:
             for tid in office.topic_notes:
@@ -621,6 +621,7 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 reader.error(path, item.line_of("as_of"), f"{where}.as_of",
                              f"'{as_of}' is not a date YYYY-MM-DD")
             address = reader.get(path, item, "address", dict, where, required=False, default={})
+            notes = reader.get(path, item, "topic_notes", dict, where, required=False, default={})
             offices.append(Office(
                 oid, path.stem, reader.get(path, item, "name", str, where, default=""),
                 served, towns, per_town,
@@ -633,8 +634,6 @@ def _read_offices(reader: _Reader, folder: Path, districts: dict[str, District],
                 reader.get(path, item, "staff_note", str, where, required=False),
                 hours=reader.texts(path, item, "hours", where, required=False),
                 topic_notes={tid: reader.texts(path, notes, tid, f"{where}.topic_notes")
-                             for notes in [reader.get(path, item, "topic_notes", dict, where,
-                                                      required=False, default={})]
                              for tid in notes},
             ))
         kinds[path.stem] = OfficeKind(path.stem, reader.texts(path, data, "label", ""),
@@ -646,8 +645,8 @@ def _opt_str(value: Any) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
-def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKind]
-                 ) -> dict[str, Topic]:
+def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKind],
+                 lands: dict[str, dict[str, str]]) -> dict[str, Topic]:
     topics: dict[str, Topic] = {}
     for path in sorted(folder.glob("*.yaml")):
         data = reader.mapping(path, reader.load(path), "file")
@@ -674,9 +673,10 @@ def _read_topics(reader: _Reader, folder: Path, office_kinds: dict[str, OfficeKi
                 if url and not url.startswith("https://"):
                     reader.error(path, link.line_of("url"), f"links[{i}].url", "must start https://")
                 land = reader.get(path, link, "land", str, f"links[{i}]", required=False)
-                if land and land not in ("NI", "NW"):
-                    reader.error(path, link.line_of("land"), f"links[{i}].land",
-                                 f"unknown Land '{land}' (NI or NW)")
+                if land and land not in lands:  # the Länder of districts.yaml
+                    reader.reference_error("districts", path, link.line_of("land"),
+                                           f"links[{i}].land",
+                                           f"unknown Land '{land}' (known: {', '.join(lands)})")
                 links.append(Link(reader.get(path, link, "title", str, f"links[{i}]", default=url),
                                   url, land))
         notes = {}

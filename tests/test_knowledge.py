@@ -134,3 +134,10 @@ def test_staff_notes_never_reach_a_citizen(engine):
         for office in office_kind.offices:
             shown = " ".join(office.note.values()) + str(office.to_json())
             assert not any(note in shown for note in staff)
+
+
+def test_a_link_for_a_land_that_districts_yaml_does_not_know_is_reported(kb_copy: Path):
+    path = next(p for p in sorted((kb_copy / "topics").glob("*.yaml")) if "land: NW" in p.read_text())
+    path.write_text(path.read_text().replace("land: NW", "land: XX", 1))
+    assert any(f"topics/{path.name}:" in p and "land: unknown Land 'XX' (known: NI, NW)" in p
+               for p in problems_of(kb_copy))
