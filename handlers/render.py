@@ -5,7 +5,7 @@ It reads the typed answer and the texts of the knowledge base, never the plain-t
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -234,8 +234,3 @@ def topics_view(engine: Engine, lang: str, page: int) -> tuple[str, Markup]:
     return texts.get(lang, "telegram.topics", page=page + 1, pages=pages), keyboard(rows)
 
 
-def without_buttons(markup: Markup, drop: Callable[[InlineKeyboardButton], bool]) -> Markup:
-    """The same keyboard minus the buttons `drop` selects (e.g. 👍/👎 once rated)."""
-    if markup is None:
-        return None
-    return keyboard([[b for b in row if not drop(b)] for row in markup.inline_keyboard])
