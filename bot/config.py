@@ -57,6 +57,9 @@ class Config:
     log_level: str = "INFO"
     state_path: Path | None = None
     """The conversation state and the inbox of updates (SQLite); None: in the hurdle log's file."""
+    database_url: str | None = None
+    """`database.url`: sqlite:///PATH or postgresql://user@host:port/db for the hurdle log, the
+    conversation state and the inbox; None: the SQLite files above."""
 
     @property
     def state_file(self) -> Path:
@@ -98,7 +101,9 @@ def _value(data: LineDict, key: str, kind: type, default: Any, where: str, name:
 
 
 KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"knowledge_dir", "state_path", "log_level", "telegram", "hurdles", "staff"}),
+    "": frozenset({"knowledge_dir", "state_path", "log_level", "database", "telegram",
+                   "hurdles", "staff"}),
+    "database": frozenset({"url"}),
     "telegram": frozenset({"token", "base_url", "base_file_url", "mode", "webhook",
                            "persistence_file", "flood_limit_per_minute"}),
     "telegram.webhook": frozenset({"listen", "port", "path", "url", "secret_token"}),
@@ -150,7 +155,10 @@ def load_config(path: Path) -> Config:
     tg = _section(data, "telegram", where)
     hs = _section(data, "hurdles", where)
     staff = _section(data, "staff", where)
+    db = _section(data, "database", where)
     cfg = Config(source=path)
+    cfg.database_url = os.environ.get("WESERBOT_DATABASE_URL") or _value(
+        db, "url", str, None, where, "database.url")
     cfg.knowledge_dir = rel(_value(data, "knowledge_dir", str, None, where, "knowledge_dir"))
     cfg.state_path = rel(_value(data, "state_path", str, None, where, "state_path"))
     cfg.log_level = _value(data, "log_level", str, "INFO", where, "log_level").upper()
