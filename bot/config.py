@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.database import DatabaseURL, parse_url
 from bot.yamlfile import LineDict, YamlError, load_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -62,8 +63,23 @@ class Config:
     conversation state and the inbox; None: the SQLite files above."""
 
     @property
-    def state_file(self) -> Path:
-        return self.state_path or self.hurdles.path
+    def hurdles_db(self) -> DatabaseURL:
+        """Where the hurdle log is: database.url, else the SQLite file hurdles.path."""
+        return self._database() or parse_url(self.hurdles.path)
+
+    @property
+    def state_db(self) -> DatabaseURL:
+        """Where the conversation state and the inbox are: database.url, else state_path or the
+        hurdle log's file."""
+        return self._database() or parse_url(self.state_path or self.hurdles.path)
+
+    def _database(self) -> DatabaseURL | None:
+        if not self.database_url:
+            return None
+        try:
+            return parse_url(self.database_url, self.source.parent if self.source else None)
+        except ValueError as exc:
+            raise ConfigError(f"database.url: {exc}") from exc
 
 
 def check_webhook_secret(secret: str, where: str) -> None:
@@ -159,6 +175,11 @@ def load_config(path: Path) -> Config:
     cfg = Config(source=path)
     cfg.database_url = os.environ.get("WESERBOT_DATABASE_URL") or _value(
         db, "url", str, None, where, "database.url")
+    if cfg.database_url:
+        try:
+            parse_url(cfg.database_url)
+        except ValueError as exc:
+            raise ConfigError(f"{where}:{db.line_of('url')}: database.url: {exc}") from exc
     cfg.knowledge_dir = rel(_value(data, "knowledge_dir", str, None, where, "knowledge_dir"))
     cfg.state_path = rel(_value(data, "state_path", str, None, where, "state_path"))
     cfg.log_level = _value(data, "log_level", str, "INFO", where, "log_level").upper()

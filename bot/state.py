@@ -22,7 +22,6 @@ import hmac
 import json
 import logging
 import secrets
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -30,19 +29,31 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from bot.database import (
+    MIGRATION_WAIT_MS,
+    Backend,
+    DatabaseError,
+    DatabaseURL,
+    Db,
+    lock_key,
+    parse_url,
+)
 from bot.keys import create_private
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 100
 """The longest a reply may wait for a database that another process has locked."""
 KEEP_DONE = timedelta(days=2)
 """Done updates are remembered this long (only their id): Telegram keeps an unconfirmed update
 for 24 hours, so one fetched again after a crash is recognised and not answered twice."""
 PURGE_EVERY_S = 24 * 3600
+OWNER_LOCKS = 32
+"""PostgreSQL: connections that hold the lock of a user whose update is being handled (so that
+another worker waits for it); more users at the same moment wait for a free one."""
+OWNER_LOCK_TIMEOUT_S = 30.0
+"""The longest an update waits for the same user's update on another worker."""
 _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -57,82 +68,99 @@ def _now() -> str:
 class StateStore:
     """Open with `await StateStore.open(...)`, close with `await store.close()`."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path, secret: str,
-                 retention_days: int) -> None:
-        self.path = path
+    def __init__(self, db: Db, secret: str, retention_days: int) -> None:
+        self.url = db.url
+        self.path = db.url.display
         self.retention_days = retention_days
-        self._db: aiosqlite.Connection | None = db
+        self._db: Db | None = db
         self._secret = (secret or secrets.token_hex(32)).encode()
         self._lock = asyncio.Lock()
         self._purged_at = time.monotonic()
+        self._owner_locks: Any = None  # PostgreSQL: a pool of connections (psycopg_pool)
 
     @classmethod
-    async def open(cls, path: Path, secret: str, retention_days: int = 365, *,
-                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> StateStore:
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise StateUnavailable(f"conversation state {path}: the folder {path.parent} does "
-                                   "not exist")
+    async def open(cls, location: Path | str | DatabaseURL, secret: str,
+                   retention_days: int = 365, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+                   ) -> StateStore:
+        url = parse_url(location)
+        if url.path is not None and not url.path.parent.is_dir():
+            raise StateUnavailable(f"conversation state {url.display}: the folder "
+                                   f"{url.path.parent} does not exist")
         db = None
         try:
-            create_private(path)
-            db = await aiosqlite.connect(path, isolation_level=None)
-            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = NORMAL")
-            await db.execute("PRAGMA secure_delete = ON")
+            if url.path is not None:
+                create_private(url.path)
+            db = await Db.connect(url, busy_timeout_ms=busy_timeout_ms)
+            if db.backend is Backend.SQLITE:
+                await db.execute("PRAGMA journal_mode = WAL")
+                await db.execute("PRAGMA secure_delete = ON")
             await _migrate(db)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, DatabaseError) as exc:
             if db is not None:
                 await db.close()
-            raise StateUnavailable(f"conversation state {path}: {exc}") from exc
-        store = cls(db, path, secret, retention_days)
+            raise StateUnavailable(f"conversation state {url.display}: {exc}") from exc
+        store = cls(db, secret, retention_days)
         with suppress(StateUnavailable):
             await store.purge()
         return store
 
     async def close(self) -> None:
+        if self._owner_locks is not None:
+            pool, self._owner_locks = self._owner_locks, None
+            await pool.close()
         if self._db is not None:
             db, self._db = self._db, None
             async with self._lock:
                 await db.close()
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes (workers) may use the same tables at the same time."""
+        return self.url.backend is Backend.POSTGRESQL
 
     def user_key(self, user_id: int) -> str:
         """The pseudonym of a user's row: no Telegram id in the file."""
         return hmac.new(self._secret, f"state:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     @asynccontextmanager
-    async def _transaction(self, durable: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+    async def _transaction(self, durable: bool = False) -> AsyncIterator[Db]:
         """One serialised write transaction; `durable`: synced to disk at commit (survives a power
-        cut), else only written (survives a killed process). SQLite errors: StateUnavailable."""
+        cut), else only written (survives a killed process). Database errors: StateUnavailable."""
         async with self._lock:
             db = self._db
             if db is None:
                 raise StateUnavailable(f"conversation state {self.path}: closed")
             try:
-                await db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-                await db.execute("BEGIN IMMEDIATE")
-                try:
+                async with db.transaction(write=True, durable=durable):
                     yield db
-                except BaseException:
-                    with suppress(sqlite3.Error):
-                        await db.execute("ROLLBACK")
-                    raise
-                await db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
+            except DatabaseError as exc:
+                raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
+
+    async def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        async with self._lock:
+            if self._db is None:
+                raise StateUnavailable(f"conversation state {self.path}: closed")
+            try:
+                return await self._db.fetchall(sql, params)
+            except DatabaseError as exc:
                 raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
 
     # -- inbox ------------------------------------------------------------------------------------
-    async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
+    async def receive(self, update_id: int, payload: dict[str, Any], owner: str | None = None
+                      ) -> bool:
         """Commit a received update (synced to disk). False: it was received before (done, or
-        waiting to be answered again after a crash): do not handle it now."""
+        waiting to be answered again after a crash, or on another worker): do not handle it now.
+        `owner`: the user (or chat) it belongs to, as from `owner_key`."""
         async with self._transaction(durable=True) as db:
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO state_inbox (update_id, received, payload) VALUES (?, ?, ?)",
-                (update_id, _now(), json.dumps(payload)))  # ASCII: lone surrogates too
-            return cursor.rowcount == 1
+            return await db.execute(
+                "INSERT INTO state_inbox (update_id, received, payload, owner) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                (update_id, _now(), json.dumps(payload), owner)) == 1  # ASCII: lone surrogates too
+
+    def owner_key(self, kind: str, ident: int) -> str:
+        """The pseudonym of an update's owner (a user, or a chat without a user)."""
+        return hmac.new(self._secret, f"owner:{kind}:{ident}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
 
     async def sending(self, update_id: int) -> None:
         """The reply to this update is about to be sent: after a crash it is not sent again
@@ -141,18 +169,60 @@ class StateStore:
             await db.execute("UPDATE state_inbox SET sending = ? WHERE update_id = ?",
                              (_now(), update_id))
 
+    async def taken(self, update_id: int) -> bool:
+        """True when this update is done or its reply on its way (here or on another worker)."""
+        rows = await self._read("SELECT 1 FROM state_inbox WHERE update_id = ? AND "
+                                "(done IS NOT NULL OR sending IS NOT NULL)", (update_id,))
+        return bool(rows)
+
+    async def waiting_before(self, owner: str, update_id: int) -> list[dict[str, Any]]:
+        """The same owner's updates received before this one (on any worker) and not handled yet,
+        oldest first: they come first."""
+        rows = await self._read(
+            "SELECT update_id, payload FROM state_inbox WHERE owner = ? AND update_id < ? AND "
+            "done IS NULL AND sending IS NULL ORDER BY update_id", (owner, update_id))
+        found = []
+        for _, payload in rows:
+            with suppress(TypeError, ValueError):
+                found.append(json.loads(payload))
+        return found
+
+    @asynccontextmanager
+    async def owner_lock(self, owner: str | None) -> AsyncIterator[None]:
+        """Held while one owner's update is handled. With PostgreSQL, across workers (an advisory
+        lock on a connection of its own, released by the server if this process dies); with
+        SQLite there is one worker, and the caller's per-user lock is enough."""
+        if not self.shared or owner is None:
+            yield
+            return
+        pool = await self._pool()
+        try:
+            async with pool.connection(timeout=OWNER_LOCK_TIMEOUT_S) as conn:
+                await conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(f"owner:{owner}"),))
+                try:
+                    yield
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock(%s)",
+                                       (lock_key(f"owner:{owner}"),))
+        except _pool_errors() as exc:
+            raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
+
+    async def _pool(self) -> Any:
+        if self._owner_locks is None:
+            from psycopg_pool import AsyncConnectionPool
+
+            pool = AsyncConnectionPool(self.url.dsn, min_size=1, max_size=OWNER_LOCKS, open=False,
+                                       kwargs={"autocommit": True})
+            await pool.open()
+            self._owner_locks = pool
+        return self._owner_locks
+
     async def pending(self) -> tuple[list[dict[str, Any]], int]:
         """Updates received and not answered (a crash came in between), oldest first, and how
-        many were cut off while their reply was being sent (those are marked done now)."""
-        async with self._lock:
-            if self._db is None:
-                return [], 0
-            try:
-                rows = await self._db.execute_fetchall(
-                    "SELECT update_id, payload, sending FROM state_inbox WHERE done IS NULL "
-                    "ORDER BY update_id")
-            except sqlite3.Error as exc:
-                raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
+        many were cut off while their reply was being sent (those are marked done now). With
+        PostgreSQL, only what no worker holds is cut off (a live worker finishes its own)."""
+        rows = await self._read("SELECT update_id, payload, sending FROM state_inbox "
+                                "WHERE done IS NULL ORDER BY update_id")
         found, cut_off = [], []
         for update_id, payload, sending in rows:
             if sending is not None:
@@ -186,19 +256,12 @@ class StateStore:
     async def load(self, user_id: int) -> dict[str, Any]:
         """A user's saved data ({} when there is none, or when it cannot be read: then dropped
         with one warning)."""
-        key = self.user_key(user_id)
-        async with self._lock:
-            if self._db is None:
-                raise StateUnavailable(f"conversation state {self.path}: closed")
-            try:
-                rows = await self._db.execute_fetchall(
-                    "SELECT data FROM state_users WHERE user_key = ?", (key,))
-            except sqlite3.Error as exc:
-                raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
+        rows = await self._read("SELECT data FROM state_users WHERE user_key = ?",
+                                (self.user_key(user_id),))
         if not rows:
             return {}
         try:
-            data = json.loads(next(iter(rows))[0])
+            data = json.loads(rows[0][0])
             if not isinstance(data, dict):
                 raise ValueError("not a mapping")
         except (TypeError, ValueError) as exc:
@@ -212,8 +275,7 @@ class StateStore:
         async with self._transaction() as db:
             await self._save(db, user_id, data, _now())
 
-    async def _save(self, db: aiosqlite.Connection, user_id: int, data: dict | None,
-                    now: str) -> None:
+    async def _save(self, db: Db, user_id: int, data: dict | None, now: str) -> None:
         key = self.user_key(user_id)
         if not data:
             await db.execute("DELETE FROM state_users WHERE user_key = ?", (key,))
@@ -229,10 +291,8 @@ class StateStore:
 
     async def users(self) -> int:
         """How many users have a saved state."""
-        async with self._lock:
-            assert self._db is not None
-            rows = await self._db.execute_fetchall("SELECT COUNT(*) FROM state_users")
-        return int(next(iter(rows))[0])
+        rows = await self._read("SELECT COUNT(*) FROM state_users")
+        return int(rows[0][0])
 
     async def purge(self, now: datetime | None = None) -> int:
         """Delete states unused for retention_days, and done updates older than KEEP_DONE."""
@@ -240,34 +300,52 @@ class StateStore:
         cutoff = (now - timedelta(days=self.retention_days)).strftime(_TS)
         done_cutoff = (now - KEEP_DONE).strftime(_TS)
         async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM state_users WHERE updated < ?", (cutoff,))
-            count = cursor.rowcount
+            count = await db.execute("DELETE FROM state_users WHERE updated < ?", (cutoff,))
             await db.execute("DELETE FROM state_inbox WHERE done < ?", (done_cutoff,))
         self._purged_at = time.monotonic()
         return count
 
 
-async def _migrate(db: aiosqlite.Connection) -> None:
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+# Migrations are history: never edit one that has shipped, add the next version instead.
+async def _v1(db: Db) -> None:
+    await db.execute("""CREATE TABLE state_inbox (
+        update_id INTEGER PRIMARY KEY, received TEXT NOT NULL, payload TEXT, sending TEXT,
+        done TEXT)""")
+    await db.execute("CREATE INDEX state_inbox_done ON state_inbox (done)")
+    await db.execute("""CREATE TABLE state_users (
+        user_key TEXT PRIMARY KEY, data TEXT NOT NULL, updated TEXT NOT NULL)""")
+    await db.execute("CREATE INDEX state_users_updated ON state_users (updated)")
+
+
+async def _v2(db: Db) -> None:
+    """Whose update it is: with several workers, one user's updates are handled in order."""
+    await db.execute("ALTER TABLE state_inbox ADD COLUMN owner TEXT")
+    await db.execute("CREATE INDEX state_inbox_owner ON state_inbox (owner, update_id)")
+
+
+MIGRATIONS = {1: _v1, 2: _v2}
+
+
+async def _migrate(db: Db) -> None:
+    """Bring the tables to SCHEMA_VERSION in one transaction; two workers starting at once take
+    turns (the write lock)."""
+    async with db.transaction(write=True, lock="weserbot:state:migrate",
+                              lock_wait_ms=MIGRATION_WAIT_MS):
         await db.execute("CREATE TABLE IF NOT EXISTS state_version (version INTEGER NOT NULL)")
-        rows = await db.execute_fetchall("SELECT version FROM state_version")
-        version = next(iter(rows))[0] if rows else 0
+        row = await db.fetchone("SELECT version FROM state_version")
+        version = row[0] if row else 0
         if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"the conversation state has version {version}, newer "
-                                        f"than this WeserBot ({SCHEMA_VERSION}); update WeserBot")
-        if version < 1:
-            await db.execute("""CREATE TABLE state_inbox (
-                update_id INTEGER PRIMARY KEY, received TEXT NOT NULL, payload TEXT, sending TEXT,
-                done TEXT)""")
-            await db.execute("CREATE INDEX state_inbox_done ON state_inbox (done)")
-            await db.execute("""CREATE TABLE state_users (
-                user_key TEXT PRIMARY KEY, data TEXT NOT NULL, updated TEXT NOT NULL)""")
-            await db.execute("CREATE INDEX state_users_updated ON state_users (updated)")
+            raise DatabaseError(f"the conversation state has version {version}, newer than this "
+                                f"WeserBot ({SCHEMA_VERSION}); update WeserBot")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            await MIGRATIONS[step](db)
+        if version != SCHEMA_VERSION:
             await db.execute("DELETE FROM state_version")
             await db.execute("INSERT INTO state_version VALUES (?)", (SCHEMA_VERSION,))
-    except BaseException:
-        with suppress(sqlite3.Error):
-            await db.execute("ROLLBACK")
-        raise
-    await db.execute("COMMIT")
+
+
+def _pool_errors() -> tuple[type[BaseException], ...]:
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    return (psycopg.Error, PoolTimeout)

@@ -19,9 +19,11 @@ import asyncio
 import contextvars
 import hashlib
 import hmac
+import inspect
 import json
 import logging
 import pickle
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +75,7 @@ class StateKeeper:
         self.app = app
         h = self.config.hurdles
         try:
-            self.store = await StateStore.open(self.config.state_file, h.secret,
+            self.store = await StateStore.open(self.config.state_db, h.secret,
                                                h.retention_days)
         except StateUnavailable as exc:
             self._down(exc)
@@ -107,7 +109,8 @@ class StateKeeper:
         if self.store is None:
             return True
         try:
-            fresh = await self.store.receive(update.update_id, update.to_dict())
+            fresh = await self.store.receive(update.update_id, update.to_dict(),
+                                             self._owner(update))
         except StateUnavailable as exc:
             self._down(exc)
             return True
@@ -118,6 +121,59 @@ class StateKeeper:
         return fresh
 
     # -- per update -------------------------------------------------------------------------------
+    async def run(self, update: object, coroutine: Awaitable[Any], idle: Callable[[], bool]
+                  ) -> None:
+        """Handle one update: load its user's state, run it, save the state and mark it done.
+
+        With workers sharing PostgreSQL, one user's updates are handled one at a time across
+        workers and in the order received: the user's lock is taken first; the user's earlier
+        updates that reached another worker and wait there are handled here first; an update
+        another worker has handled meanwhile is not handled again."""
+        store = self.store
+        if store is None or not store.shared or not isinstance(update, Update):
+            await self._handle(update, coroutine, idle)
+            return
+        owner = self._owner(update)
+        try:
+            async with store.owner_lock(owner):
+                if owner is not None:
+                    for payload in await store.waiting_before(owner, update.update_id):
+                        earlier = Update.de_json(payload, update.get_bot())
+                        await self._handle(earlier, self._app().process_update(earlier),
+                                           lambda: False)
+                if await store.taken(update.update_id):
+                    coroutine.close()  # type: ignore[attr-defined]
+                    return
+                await self._handle(update, coroutine, idle)
+        except StateUnavailable as exc:
+            self._down(exc)
+            if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:  # type: ignore
+                await self._handle(update, coroutine, idle)  # answer rather than wait
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any], idle: Callable[[], bool]
+                      ) -> None:
+        await self.before(update)
+        token = CURRENT.set(update if isinstance(update, Update) else None)
+        try:
+            await coroutine
+        finally:
+            CURRENT.reset(token)
+            await self.after(update, idle=idle())
+
+    def _app(self) -> Application:
+        assert self.app is not None
+        return self.app
+
+    def _owner(self, update: Update) -> str | None:
+        """Whose updates must not overtake each other: the user's (or the chat's)."""
+        if self.store is None:
+            return None
+        if update.effective_user is not None:
+            return self.store.owner_key("user", update.effective_user.id)
+        if update.effective_chat is not None:
+            return self.store.owner_key("chat", update.effective_chat.id)
+        return None
+
     async def before(self, update: object) -> None:
         """Load the user's saved data into context.user_data (unless memory is newer)."""
         user_id = _user_id(update)

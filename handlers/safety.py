@@ -130,22 +130,15 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         """Loads and saves the user's state around each update (handlers/durable.StateKeeper)."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        from handlers.durable import CURRENT
-
         key = _owner(update)
         lock, users = self._queues.setdefault(key, (asyncio.Lock(), [0]))
         users[0] += 1
         try:
             async with lock:
                 if self.keeper is not None:
-                    await self.keeper.before(update)
-                token = CURRENT.set(update if isinstance(update, Update) else None)
-                try:
+                    await self.keeper.run(update, coroutine, idle=lambda: users[0] == 1)
+                else:
                     await coroutine
-                finally:
-                    CURRENT.reset(token)
-                    if self.keeper is not None:
-                        await self.keeper.after(update, idle=users[0] == 1)
         finally:
             users[0] -= 1
             if not users[0]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,12 +76,65 @@ def hurdle_answer():
     return make
 
 
+POSTGRES_ENV = "WESERBOT_TEST_POSTGRES"
+"""A PostgreSQL server for the tests (postgresql://user@host:port/db; .ci/run starts one). Each
+test gets a schema of its own, dropped afterwards."""
+POSTGRES_REQUIRED_ENV = "WESERBOT_TEST_POSTGRES_REQUIRED"
+"""Set (by .ci/run): a missing or unreachable server fails the tests instead of skipping them."""
+
+
+def postgres_server() -> str | None:
+    """The test server's URL, or None (then the PostgreSQL variants are skipped)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url and os.environ.get(POSTGRES_REQUIRED_ENV):
+        pytest.fail(f"{POSTGRES_ENV} is not set, but {POSTGRES_REQUIRED_ENV} is")
+    return url or None
+
+
+@contextmanager
+def postgres_schema(server: str):
+    """A fresh schema on the test server: yields a database URL whose tables land in it."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{name}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path: Path):
+    """Where a test's stores live, once per backend: `database` is a SQLite file path (as a
+    string) or a PostgreSQL URL; `database_backend` tells which. Tests of SQLite's files only
+    use the `sqlite_only` marker."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "hurdles.sqlite")
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("about SQLite files")
+    server = postgres_server()
+    if server is None:
+        pytest.skip(f"no PostgreSQL server ({POSTGRES_ENV} is not set)")
+    with postgres_schema(server) as url:
+        yield url
+
+
 @pytest.fixture
-async def hurdle_store(tmp_path: Path):
-    """An open hurdle log in a fresh SQLite file (tmp_path/hurdles.sqlite), closed afterwards."""
+def database_backend(database) -> str:
+    return "postgresql" if database.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+async def hurdle_store(database):
+    """An open hurdle log in a fresh database (SQLite: tmp_path/hurdles.sqlite), closed after."""
     from bot.hurdles import HurdleStore
 
-    store = await HurdleStore.open(tmp_path / "hurdles.sqlite", "test-secret", 365)
+    store = await HurdleStore.open(database, "test-secret", 365)
     yield store
     await store.close()
 
@@ -118,13 +174,17 @@ async def telegram_api():
 
 
 @pytest.fixture
-def bot_config(tmp_path: Path, telegram_api, monkeypatch):
+def bot_config(tmp_path: Path, telegram_api, monkeypatch, database):
     """The loaded test configuration, pointing at the fake server; no WESERBOT_* from outside."""
     from bot.config import load_config
 
-    for name in ("WESERBOT_TOKEN", "WESERBOT_WEBHOOK_SECRET", "WESERBOT_HURDLE_SECRET"):
+    for name in ("WESERBOT_TOKEN", "WESERBOT_WEBHOOK_SECRET", "WESERBOT_HURDLE_SECRET",
+                 "WESERBOT_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    return load_config(write_bot_config(tmp_path, telegram_api.base_url))
+    config = load_config(write_bot_config(tmp_path, telegram_api.base_url))
+    if not database.endswith(".sqlite"):
+        config.database_url = database
+    return config
 
 
 @pytest.fixture

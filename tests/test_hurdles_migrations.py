@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import hurdles as hurdles_module
+from bot.database import DatabaseError
 from bot.hurdles import SCHEMA_VERSION, HurdleStore, StoreUnavailable
 
 V1_SCHEMA = """
@@ -98,7 +99,7 @@ async def test_a_failed_migration_leaves_the_old_file_untouched(tmp_path, monkey
 
     async def broken(db):
         await db.execute("CREATE TABLE half_done (x)")
-        raise sqlite3.OperationalError("disk I/O error")
+        raise DatabaseError("disk I/O error", transient=True)
 
     monkeypatch.setitem(hurdles_module.MIGRATIONS, 2, broken)
     with pytest.raises(StoreUnavailable, match="disk I/O error"):

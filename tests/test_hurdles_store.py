@@ -38,7 +38,7 @@ async def test_a_file_that_is_not_a_database_is_unavailable(tmp_path):
 async def test_the_log_is_in_wal_mode_with_full_sync(hurdle_store):
     assert rows(hurdle_store.path, "PRAGMA journal_mode") == [("wal",)]
     async with hurdle_store._transaction() as db:
-        assert list(await db.execute_fetchall("PRAGMA synchronous")) == [(2,)]  # FULL
+        assert list(await db.fetchall("PRAGMA synchronous")) == [(2,)]  # FULL
 
 
 async def test_a_closed_store_says_so(hurdle_store, hurdle_answer):
