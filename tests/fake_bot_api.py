@@ -193,6 +193,8 @@ class FakeBotApi:
         self.deleted: list[Sent] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
+        self.send_latency = 0.0
+        """Seconds every sendMessage takes (a slow network to Telegram): replies overlap."""
         self.port = 0
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -400,6 +402,8 @@ class FakeBotApi:
                                {"retry_after": self.faults.retry_after})
             if call.fault == "500":
                 raise ApiError(500, "Internal Server Error")
+            if method == "sendMessage" and self.send_latency:
+                await asyncio.sleep(self.send_latency)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
