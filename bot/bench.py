@@ -503,7 +503,7 @@ def format_targets(targets: list[dict[str, Any]]) -> str:
 
 
 # -- the command ------------------------------------------------------------------------------------
-def _setup(p: argparse.ArgumentParser) -> None:
+def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"CI mode: sizes {', '.join(f'{s}x' for s in QUICK_SIZES)}, "
                         f"{QUICK_REPEAT} passes")
@@ -607,18 +607,9 @@ def _worker_main(argv: list[str]) -> int:
     return 0
 
 
-def _register() -> None:
-    from bot.cli import register
-
-    register("bench", "measure latency, start-up, memory and end-to-end throughput", _setup,
-             run_bench)
-
-
 if __name__ == "__main__":
     if "--worker" in sys.argv[1:]:
         sys.exit(_worker_main(sys.argv[1:]))
     from bot.cli import main
 
     sys.exit(main(["bench", *sys.argv[1:]]))
-else:
-    _register()
