@@ -186,7 +186,7 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.question is None and not args.batch:
         print("weserbot ask: give a question or --batch FILE", file=sys.stderr)
         return 2
-    engine = load_engine(args)
+    engine = load_engine(args, cached=True)
     questions = _lines(args.batch) if args.batch else [args.question]
     try:
         for question in questions:
@@ -213,7 +213,7 @@ def setup_eval(p: argparse.ArgumentParser) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     from bot.evaluate import evaluate, load_cases, outside_town_cases, print_report
 
-    engine = load_engine(args)
+    engine = load_engine(args, cached=True)
     sets = []
     try:
         sets = [(name, load_cases(Path(name))) for name in args.files]
