@@ -18,7 +18,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -129,6 +128,8 @@ def _read(path: Path, key: str) -> Any | None:
 
 def _write(path: Path, key: str, value: Any) -> None:
     """Store atomically (a reader never sees half a file); a failure only means no cache."""
+    import tempfile  # only here: a one-off command that reads the cache does not need it
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -160,10 +161,15 @@ def load_engine_cached(knowledge_dir: Path | str | None = None) -> Engine:
         return Engine.load(root)
     folder = cache_dir()
     code = _files(PACKAGE, "*.py")
-    words = _cached(folder / "wordfreq.pickle", fingerprint([*code, *_wordfreq_files()]),
+    # One file per installation (and knowledge folder): a change replaces its file instead of
+    # adding one, and two installations do not take turns overwriting each other's.
+    words = _cached(folder / f"wordfreq-{_name(PACKAGE)}.pickle",
+                    fingerprint([*code, *_wordfreq_files()]),
                     lambda: lexicon.FrequentWords.from_wordfreq(lexicon.FREQUENT_FLOOR))
     lexicon.use_frequent_words(words)
-    # One file per knowledge folder: a changed base replaces its file instead of adding one.
-    name = hashlib.sha256(str(root).encode()).hexdigest()[:16]
-    return _cached(folder / f"engine-{name}.pickle", fingerprint([*code, *_files(root, "*")]),
-                   lambda: Engine.load(root))
+    return _cached(folder / f"engine-{_name(PACKAGE, root)}.pickle",
+                   fingerprint([*code, *_files(root, "*")]), lambda: Engine.load(root))
+
+
+def _name(*paths: Path) -> str:
+    return hashlib.sha256("\0".join(map(str, paths)).encode()).hexdigest()[:16]
