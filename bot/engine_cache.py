@@ -38,27 +38,34 @@ def cache_dir() -> Path:
     return Path(base) / "weserbot"
 
 
-def _files(folder: Path, pattern: str) -> Iterable[Path]:
-    return sorted(p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+def _files(folder: Path, suffix: str = "", deep: bool = True) -> list[str]:
+    """The files in `folder` (and below it, `deep`) whose names end in `suffix`; os.walk, as it is
+    several times faster than Path.rglob, and this runs before every cached answer."""
+    found = []
+    for top, folders, names in os.walk(folder):
+        folders[:] = sorted(f for f in folders if deep and f != "__pycache__")
+        found.extend(os.path.join(top, name) for name in sorted(names) if name.endswith(suffix))
+    return found
 
 
-def fingerprint(paths: Iterable[Path], *extra: str) -> str:
+def fingerprint(paths: Iterable[str], *extra: str) -> str:
     """What a cached file was made from: every path with its size and modification time."""
     digest = hashlib.sha256("\0".join((str(FORMAT), sys.version, *extra)).encode())
     for path in paths:
-        stat = path.stat()
+        stat = os.stat(path)
         digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
-def _wordfreq_files() -> list[Path]:
-    """wordfreq's code and word lists, found without importing it (that is what costs)."""
+def _wordfreq_files() -> list[str]:
+    """wordfreq's modules, found without importing it (that is what costs): a new version of its
+    word lists comes with new modules (an installation writes every file anew)."""
     import importlib.util
 
     spec = importlib.util.find_spec("wordfreq")
     if spec is None or spec.origin is None:
         return []
-    return list(_files(Path(spec.origin).parent, "*"))
+    return _files(Path(spec.origin).parent, ".py", deep=False)
 
 
 # -- pickling -----------------------------------------------------------------------------------------
@@ -160,7 +167,7 @@ def load_engine_cached(knowledge_dir: Path | str | None = None) -> Engine:
     if os.environ.get(CACHE_ENV) == "0":
         return Engine.load(root)
     folder = cache_dir()
-    code = _files(PACKAGE, "*.py")
+    code = _files(PACKAGE, ".py", deep=False)
     # One file per installation (and knowledge folder): a change replaces its file instead of
     # adding one, and two installations do not take turns overwriting each other's.
     words = _cached(folder / f"wordfreq-{_name(PACKAGE)}.pickle",
@@ -168,7 +175,7 @@ def load_engine_cached(knowledge_dir: Path | str | None = None) -> Engine:
                     lambda: lexicon.FrequentWords.from_wordfreq(lexicon.FREQUENT_FLOOR))
     lexicon.use_frequent_words(words)
     return _cached(folder / f"engine-{_name(PACKAGE, root)}.pickle",
-                   fingerprint([*code, *_files(root, "*")]), lambda: Engine.load(root))
+                   fingerprint([*code, *_files(root)]), lambda: Engine.load(root))
 
 
 def _name(*paths: Path) -> str:
