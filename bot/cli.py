@@ -95,8 +95,8 @@ def effective_config(args: argparse.Namespace) -> Config:
         config = Config(database_url=os.environ.get("WESERBOT_DATABASE_URL") or None)
     if getattr(args, "db", None):
         config.database_url = database_url(args.db)
-    if config.database_url and (path := sqlite_path(config.database_url)) is not None:
-        config.hurdles.path = path  # the stores that read only the path find the same file
+        if (path := sqlite_path(config.database_url)) is not None:
+            config.hurdles.path = path  # the stores that read only the path find the same file
     if getattr(args, "knowledge", None):
         config.knowledge_dir = Path(args.knowledge)
     return config
