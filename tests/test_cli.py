@@ -135,3 +135,22 @@ def test_knowledge_before_or_after_the_subcommand_sets_the_knowledge_dir(tmp_pat
 def test_hurdle_commands_read_the_log_named_by_db_before_the_subcommand(tmp_path: Path):
     run = weserbot("--db", str(tmp_path / "missing.sqlite"), "hurdles", "list")
     assert run.returncode == 2 and f"no hurdle log at {tmp_path / 'missing.sqlite'}" in run.stderr
+
+
+# -- subcommands: all listed, each one's module loaded only when it runs ------------------------------
+def test_help_lists_every_subcommand_without_loading_their_modules():
+    script = ("import sys; from bot.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+              "print(sorted(m for m in ('bot.hurdle_commands', 'bot.run_command', 'bot.bench', "
+              "'bot.engine', 'telegram', 'aiosqlite') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True)
+    for name in ("check", "ask", "eval", "hurdles", "report", "run", "bench"):
+        assert f"\n    {name} " in run.stdout
+    assert run.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_subcommand_shows_its_own_options():
+    hurdles = weserbot("hurdles", "--help")
+    assert "list,show,set-status,export,teach,digest" in hurdles.stdout
+    assert "--db URL" in hurdles.stdout and "--config FILE" in hurdles.stdout
+    assert "--sizes" in weserbot("bench", "--help").stdout
