@@ -38,6 +38,13 @@ and Telegram's rate limit would otherwise be what is measured)."""
 E2E_REPLY_TIMEOUT = 30.0
 """Seconds a user waits for a reply before the message counts as lost."""
 WORKER_TIMEOUT = 600
+ONE_OFF_QUESTION = "Wo melde ich mein Auto in Hameln an?"
+ONE_OFF_BASELINE = "import yaml, rapidfuzz"
+"""A one-off `weserbot ask` is compared with starting Python and importing what any answer needs."""
+FULL_ONE_OFF_RUNS = 7
+QUICK_ONE_OFF_RUNS = 3
+CONSOLE_SCRIPT = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+"""What the `weserbot` console script runs (it may not be on PATH where the bench runs)."""
 
 TARGETS = (
     # (what, size, field, limit, unit)
@@ -241,8 +248,42 @@ def run_engine(source: Path | None, sizes: tuple[int, ...], questions_file: Path
     return rows
 
 
+# -- one-off ask ------------------------------------------------------------------------------------
+def _wall_time(cmd: list[str], runs: int) -> float:
+    """Median seconds `cmd` takes, over `runs` runs after an unmeasured one (which warms the disk
+    and the engine cache, as any earlier command would have)."""
+    times = []
+    for run in range(runs + 1):
+        started = time.perf_counter()
+        done = subprocess.run(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True, timeout=WORKER_TIMEOUT)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        if run:
+            times.append(time.perf_counter() - started)
+    return percentile(times, 50)
+
+
+def run_one_off(source: Path | None, runs: int) -> dict[str, Any]:
+    """`weserbot ask QUESTION` as a fresh process, against the bare import of its libraries."""
+    ask = [sys.executable, "-c", CONSOLE_SCRIPT, "ask", ONE_OFF_QUESTION]
+    if source:
+        ask += ["--knowledge", str(source)]
+    baseline = _wall_time([sys.executable, "-c", ONE_OFF_BASELINE], runs)
+    asked = _wall_time(ask, runs)
+    return {"question": ONE_OFF_QUESTION, "runs": runs, "ask_s": round(asked, 3),
+            "baseline": ONE_OFF_BASELINE, "baseline_s": round(baseline, 3),
+            "ratio": round(asked / baseline, 2)}
+
+
+def format_one_off(one_off: dict[str, Any]) -> str:
+    return (f"one-off ask: {one_off['ask_s']:.2f} s = {one_off['ratio']:.1f}× "
+            f"{one_off['baseline']} ({one_off['baseline_s']:.3f} s); "
+            f"median of {one_off['runs']} runs, engine cache warm")
+
+
 # -- end to end -------------------------------------------------------------------------------------
-FAKE_BOT_API = ROOT / "tests" / "fake_bot_api.py"
+FAKE_BOT_API = "bot.fake_bot_api"
 
 
 class E2EUnavailable(Exception):
@@ -250,23 +291,16 @@ class E2EUnavailable(Exception):
 
 
 def _load_fake_bot_api() -> Any:
-    """tests/fake_bot_api.py as a module, or E2EUnavailable."""
-    import importlib.util
+    """The fake Bot API server (bot/fake_bot_api.py, part of the package), or E2EUnavailable."""
+    import importlib
 
-    if not FAKE_BOT_API.is_file():
-        raise E2EUnavailable(f"no fake Bot API server at {FAKE_BOT_API}")
-    spec = importlib.util.spec_from_file_location("fake_bot_api", FAKE_BOT_API)
-    if spec is None or spec.loader is None:
-        raise E2EUnavailable(f"{FAKE_BOT_API} cannot be loaded")
-    fake = importlib.util.module_from_spec(spec)
-    sys.modules["fake_bot_api"] = fake  # dataclasses look their module up
     try:
-        spec.loader.exec_module(fake)
-    except Exception as exc:
-        raise E2EUnavailable(f"tests/fake_bot_api.py cannot be loaded ({exc})") from exc
+        fake = importlib.import_module(FAKE_BOT_API)
+    except ImportError as exc:
+        raise E2EUnavailable(f"no fake Bot API server ({FAKE_BOT_API}: {exc})") from exc
     for name in ("FakeBotApi", "TOKEN"):
         if not hasattr(fake, name):
-            raise E2EUnavailable(f"tests/fake_bot_api.py has no {name}")
+            raise E2EUnavailable(f"{FAKE_BOT_API} has no {name}")
     return fake
 
 
@@ -503,7 +537,7 @@ def format_targets(targets: list[dict[str, Any]]) -> str:
 
 
 # -- the command ------------------------------------------------------------------------------------
-def _setup(p: argparse.ArgumentParser) -> None:
+def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"CI mode: sizes {', '.join(f'{s}x' for s in QUICK_SIZES)}, "
                         f"{QUICK_REPEAT} passes")
@@ -559,6 +593,9 @@ def run_bench(args: argparse.Namespace) -> int:
                 workdir.mkdir(parents=True, exist_ok=True)
                 result["engine"] = run_engine(source, sizes, questions_file, repeat, workdir, log)
             result["targets"] = check_targets(result["engine"])
+            log("bench: one-off `weserbot ask` in a fresh process …")
+            result["one_off"] = run_one_off(source, QUICK_ONE_OFF_RUNS if args.quick
+                                            else FULL_ONE_OFF_RUNS)
         if not args.no_e2e:
             log(f"bench: end to end, {users} users, {messages} messages …")
             result["e2e"] = run_e2e(source, questions_file, users, messages, args.rate_limit)
@@ -573,6 +610,8 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"({repeat} passes of {result['engine'][0]['questions']} questions per size, "
               "fuzzy caches cleared before each pass; load_s = read + index; rss after load, "
               "fresh process per size; same = answers equal to 1x)")
+    if "one_off" in result:
+        print(format_one_off(result["one_off"]))
     if "e2e" in result:
         print(format_e2e(result["e2e"]))
     if result.get("targets"):
@@ -607,18 +646,9 @@ def _worker_main(argv: list[str]) -> int:
     return 0
 
 
-def _register() -> None:
-    from bot.cli import register
-
-    register("bench", "measure latency, start-up, memory and end-to-end throughput", _setup,
-             run_bench)
-
-
 if __name__ == "__main__":
     if "--worker" in sys.argv[1:]:
         sys.exit(_worker_main(sys.argv[1:]))
     from bot.cli import main
 
     sys.exit(main(["bench", *sys.argv[1:]]))
-else:
-    _register()

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -16,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli import register
+from bot.cli import CliError, effective_config
 from bot.grouping import CAUSES
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
 
@@ -50,25 +51,27 @@ def _until(text: str) -> datetime:
 
 
 def _settings(args: argparse.Namespace) -> tuple[Path, str, int | None]:
-    """Path, secret and retention of the log: --db wins over the config's hurdles.path. Without
-    a config the retention is unknown, and nothing is purged (the bot's setting may be longer)."""
-    path, secret, retention = None, "", None
-    if getattr(args, "config", None):
-        from bot.config import ConfigError, load_config
+    """Path, secret and retention of the log, from the effective configuration (--db wins over
+    the config's database.url and hurdles.path). Without a config the retention is unknown, and
+    nothing is purged (the bot's setting may be longer)."""
+    from bot.cli import sqlite_path
 
-        try:
-            cfg = load_config(Path(args.config))
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from exc
-        path, secret, retention = cfg.hurdles.path, cfg.hurdles.secret, cfg.hurdles.retention_days
-    if getattr(args, "db", None):
-        path = Path(args.db)
-    if path is None:
+    if not getattr(args, "config", None) and not getattr(args, "db", None) and not (
+            os.environ.get("WESERBOT_DATABASE_URL")):
         raise UsageError("which hurdle log? give --db FILE or --config FILE")
+    try:
+        cfg = effective_config(args)
+    except CliError as exc:
+        raise UsageError(str(exc)) from exc
+    path = cfg.hurdles.path
+    if cfg.database_url and sqlite_path(cfg.database_url) is None:
+        raise UsageError(f"{cfg.database_url.split('://')[0]}: this command reads an SQLite "
+                         "hurdle log only (--db sqlite:///PATH or --db FILE)")
+    retention = cfg.hurdles.retention_days if getattr(args, "config", None) else None
     if not path.is_file():
         raise UsageError(f"no hurdle log at {path} (the bot creates it when it logs the first "
                          "question)")
-    return path, secret, retention
+    return path, cfg.hurdles.secret, retention
 
 
 def _with_store(args: argparse.Namespace,
@@ -85,7 +88,7 @@ def _with_store(args: argparse.Namespace,
 
     try:
         return asyncio.run(main())
-    except (UsageError, StoreUnavailable, OSError) as exc:
+    except (UsageError, CliError, StoreUnavailable, OSError) as exc:
         print(f"weserbot {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -100,25 +103,13 @@ def _knowledge_dir(args: argparse.Namespace) -> Path:
     """--knowledge, else the config's knowledge_dir, else the bundled knowledge base."""
     from bot.knowledge import BUNDLED
 
-    if getattr(args, "knowledge", None):
-        return Path(args.knowledge)
-    if getattr(args, "config", None):
-        from bot.config import load_config
-
-        folder = load_config(Path(args.config)).knowledge_dir
-        if folder is not None:
-            return folder
-    return BUNDLED
+    return effective_config(args).knowledge_dir or BUNDLED
 
 
 def _staff_language(args: argparse.Namespace) -> str:
     if getattr(args, "lang", None):
         return args.lang
-    if getattr(args, "config", None):
-        from bot.config import load_config
-
-        return load_config(Path(args.config)).staff_language
-    return "de"
+    return effective_config(args).staff_language
 
 
 def _local(moment: datetime | None) -> str:
@@ -200,11 +191,8 @@ def _write(text: str, out: str | None) -> None:
 
 
 # -- hurdles --------------------------------------------------------------------------------------
-def _setup_hurdles(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="FILE", help="the hurdle log (default: hurdles.path from "
-                   "--config)")
-    db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="the hurdle log")
+def setup_hurdles(p: argparse.ArgumentParser) -> None:
+    # --db, --config and --knowledge are common options (bot/cli.py), before or after the action.
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--status", choices=STATUSES)
     filters.add_argument("--cause", choices=[str(c) for c in CAUSES])
@@ -216,26 +204,23 @@ def _setup_hurdles(p: argparse.ArgumentParser) -> None:
     filters.add_argument("--until", type=_until, metavar="DATE", help="up to and including "
                          "this day")
     sub = p.add_subparsers(dest="action", required=True)
-    ls = sub.add_parser("list", parents=[db, filters], help="hurdles, most frequent first")
+    ls = sub.add_parser("list", parents=[filters], help="hurdles, most frequent first")
     ls.add_argument("--limit", type=int, default=20)
-    show = sub.add_parser("show", parents=[db], help="all details of one hurdle")
+    show = sub.add_parser("show", help="all details of one hurdle")
     show.add_argument("id", type=int)
-    st = sub.add_parser("set-status", parents=[db], help="record what was done about a hurdle")
+    st = sub.add_parser("set-status", help="record what was done about a hurdle")
     st.add_argument("id", type=int)
     st.add_argument("status", choices=STATUSES)
     st.add_argument("--note", help="a note for colleagues (kept if not given)")
-    ex = sub.add_parser("export", parents=[db, filters], help="all matching hurdles as CSV/JSON")
+    ex = sub.add_parser("export", parents=[filters], help="all matching hurdles as CSV/JSON")
     ex.add_argument("--format", choices=("csv", "json"), default="csv")
     ex.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-    te = sub.add_parser("teach", parents=[db], help="add a hurdle's phrasings to a topic "
+    te = sub.add_parser("teach", help="add a hurdle's phrasings to a topic "
                         "(knowledge/taught.yaml), or draft a new topic (--topic new)")
     te.add_argument("id", type=int)
     te.add_argument("--topic", required=True, help="topic id, e.g. hundesteuer, or 'new'")
-    te.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
-                    help="the knowledge folder (default: knowledge_dir from --config, else the "
-                    "bundled one)")
     te.add_argument("--by", default="", help="who teaches (stored as a pseudonym)")
-    dg = sub.add_parser("digest", parents=[db], help="the weekly digest: new hurdles, causes, "
+    dg = sub.add_parser("digest", help="the weekly digest: new hurdles, causes, "
                         "cross-border pairs, hand-offs waiting")
     dg.add_argument("--days", type=int, default=7)
     dg.add_argument("--lang", choices=("de", "en"), help="default: staff.language, else de")
@@ -319,9 +304,8 @@ async def _teach(args: argparse.Namespace, store: HurdleStore) -> int:
 
 
 # -- report ---------------------------------------------------------------------------------------
-def _setup_report(p: argparse.ArgumentParser) -> None:
+def setup_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file to write")
-    p.add_argument("--db", metavar="FILE", help="the hurdle log (default: from --config)")
     p.add_argument("--since", type=_date, metavar="DATE", help="from this day (YYYY-MM-DD)")
     p.add_argument("--until", type=_until, metavar="DATE", help="up to and including this day")
     p.add_argument("--top", type=int, default=20, help="how many open hurdles to list")
@@ -342,8 +326,3 @@ def run_report(args: argparse.Namespace) -> int:
         return 0
 
     return _with_store(args, work)
-
-
-register("hurdles", "the hurdle log: list, show, set-status, export, teach, digest", _setup_hurdles,
-         run_hurdles)
-register("report", "write the hurdle report as one HTML page", _setup_report, run_report)

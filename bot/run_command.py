@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot import keys
-from bot.cli import register
-from bot.config import ConfigError, load_config
+from bot.cli import CliError, effective_config
+from bot.config import ConfigError
 from bot.engine import Engine
 from bot.hurdles import StoreUnavailable
 from bot.knowledge import KnowledgeError
@@ -52,7 +51,7 @@ class LogHygiene(logging.Filter):
         return True
 
 
-def _setup(p: argparse.ArgumentParser) -> None:
+def setup(p: argparse.ArgumentParser) -> None:
     # SUPPRESS: `weserbot --config X run` and `weserbot run --config X` both work.
     p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
                    help="configuration file (copy config.example.yaml to config.yaml)")
@@ -70,7 +69,7 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail("run needs --config FILE (copy config.example.yaml to config.yaml)")
     token = None
     try:
-        config = load_config(Path(args.config))
+        config = effective_config(args)
         token = config.telegram.token
         if not isinstance(logging.getLevelName(config.log_level), int):
             raise ConfigError(f"{args.config}: log_level: '{config.log_level}' is not one of "
@@ -91,7 +90,7 @@ def run_bot(args: argparse.Namespace) -> int:
         app = build_application(config, engine)
         logging.getLogger("weserbot").info("starting (%s)", config.telegram.mode)
         run(app, config)
-    except ConfigError as exc:
+    except (ConfigError, CliError) as exc:
         return _fail(str(exc))
     except KnowledgeError as exc:
         for problem in exc.problems:
@@ -112,6 +111,3 @@ def run_bot(args: argparse.Namespace) -> int:
     except OSError as exc:  # e.g. the webhook port is taken, the state file is not writable
         return _fail(str(exc), token)
     return 0
-
-
-register("run", "run the Telegram bot (long polling, or webhook as configured)", _setup, run_bot)

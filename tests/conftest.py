@@ -16,6 +16,19 @@ from bot.knowledge import BUNDLED
 # --- engine and knowledge base -------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory):
+    """The compiled engine cache (bot/engine_cache.py) of this run, here and in every `weserbot`
+    started from a test: never the user's own."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield Path(os.environ["XDG_CACHE_HOME"])
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     """The engine on the bundled knowledge base, loaded once for the whole run."""

@@ -84,6 +84,9 @@ def test_bench_json_reports_the_numbers_of_one_size():
     assert row["size"] == 1 and row["same_answers"] == 1.0
     assert {t["target"] for t in result["targets"]} >= {"engine p99 at 1x <= 5 ms",
                                                          "start-up at 1x <= 1 s"}
+    one_off = result["one_off"]
+    assert one_off["ask_s"] > 0 and one_off["baseline"] == "import yaml, rapidfuzz"
+    assert one_off["ratio"] == pytest.approx(one_off["ask_s"] / one_off["baseline_s"], rel=0.05)
 
 
 def test_bench_quick_prints_the_table_and_the_end_to_end_line():
@@ -93,12 +96,16 @@ def test_bench_quick_prints_the_table_and_the_end_to_end_line():
     assert lines[0].split() == ["size", "topics", "phrases", "places", "names", "load_s",
                                 "rss_mb", "median_ms", "p99_ms", "q_per_s", "same"]
     assert [line.split()[0] for line in lines[1:3]] == ["1x", "10x"]
+    assert any(line.startswith("one-off ask: ") and "× import yaml, rapidfuzz (" in line
+               for line in lines)
     e2e = [line for line in lines if line.startswith("e2e:")]
-    assert e2e and ("skipped:" in e2e[0] or ("msg/s" in e2e[0] and "lost 0" in e2e[0]))
+    # Skipped is a failure: the fake Bot API and the application are part of the package.
+    assert e2e and "skipped" not in e2e[0], e2e
+    assert "msg/s" in e2e[0] and "lost 0" in e2e[0]
 
 
-def test_end_to_end_is_skipped_with_a_reason_when_its_parts_are_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "FAKE_BOT_API", tmp_path / "missing.py")
+def test_end_to_end_is_skipped_with_a_reason_when_its_parts_are_missing(monkeypatch):
+    monkeypatch.setattr(bench, "FAKE_BOT_API", "bot.no_such_module")
     result = bench.e2e_worker(None, ["Hallo"], 1, 1, False)
     assert "fake Bot API" in result["skipped"]
     assert bench.format_e2e(result).startswith("e2e: skipped: no fake Bot API server")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -81,3 +83,74 @@ def test_a_config_after_a_nested_subcommand_is_read(tmp_path: Path):
     run = weserbot("hurdles", "list", "--config", str(config))
     assert "unrecognized arguments" not in run.stderr
     assert str(tmp_path / "h.sqlite") in run.stdout + run.stderr
+
+
+# -- --db: the database, before or after the subcommand ----------------------------------------------
+def effective(*argv: str):
+    """The configuration `weserbot ARGV` works with (parsed as main parses it)."""
+    from bot.cli import build_parser, chosen_subcommand, effective_config
+
+    return effective_config(build_parser(chosen_subcommand(list(argv))).parse_args(list(argv)))
+
+
+@pytest.mark.parametrize("argv", [
+    ("--db", "postgresql://weser@db:5432/weserbot", "hurdles", "list"),
+    ("hurdles", "list", "--db", "postgresql://weser@db:5432/weserbot"),
+    ("hurdles", "--db", "postgresql://weser@db:5432/weserbot", "list"),
+    ("--db", "postgresql://weser@db:5432/weserbot", "report"),
+    ("report", "--db", "postgresql://weser@db:5432/weserbot"),
+    ("run", "--db", "postgresql://weser@db:5432/weserbot"),
+    ("--db", "postgresql://weser@db:5432/weserbot", "ask", "Hallo"),
+])
+def test_db_before_or_after_the_subcommand_sets_the_database_url(argv):
+    assert effective(*argv).database_url == "postgresql://weser@db:5432/weserbot"
+
+
+def test_db_wins_over_the_config_file_and_the_rest_of_the_file_stays(tmp_path: Path):
+    config = tmp_path / "c.yaml"
+    config.write_text("database:\n  url: postgresql://file@db/weserbot\nstaff:\n  language: en\n",
+                      encoding="utf-8")
+    from_file = effective("--config", str(config), "report")
+    assert from_file.database_url == "postgresql://file@db/weserbot"
+    for argv in (("--config", str(config), "--db", "sqlite:///other.sqlite", "report"),
+                 ("report", "--db", "sqlite:///other.sqlite", "--config", str(config))):
+        config_now = effective(*argv)
+        assert config_now.database_url == "sqlite:///other.sqlite"
+        assert config_now.staff_language == "en"
+
+
+def test_db_as_a_plain_path_is_that_sqlite_file(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = effective("hurdles", "list", "--db", "logs/h.sqlite")
+    assert config.database_url == f"sqlite:///{tmp_path / 'logs' / 'h.sqlite'}"
+    assert config.hurdles.path == tmp_path / "logs" / "h.sqlite"
+
+
+def test_knowledge_before_or_after_the_subcommand_sets_the_knowledge_dir(tmp_path: Path):
+    for argv in (("--knowledge", str(tmp_path), "eval", "x.jsonl"),
+                 ("eval", "x.jsonl", "--knowledge", str(tmp_path))):
+        assert effective(*argv).knowledge_dir == tmp_path
+
+
+def test_hurdle_commands_read_the_log_named_by_db_before_the_subcommand(tmp_path: Path):
+    run = weserbot("--db", str(tmp_path / "missing.sqlite"), "hurdles", "list")
+    assert run.returncode == 2 and f"no hurdle log at {tmp_path / 'missing.sqlite'}" in run.stderr
+
+
+# -- subcommands: all listed, each one's module loaded only when it runs ------------------------------
+def test_help_lists_every_subcommand_without_loading_their_modules():
+    script = ("import sys; from bot.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+              "print(sorted(m for m in ('bot.hurdle_commands', 'bot.run_command', 'bot.bench', "
+              "'bot.engine', 'telegram', 'aiosqlite') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True)
+    for name in ("check", "ask", "eval", "hurdles", "report", "run", "bench"):
+        assert f"\n    {name} " in run.stdout
+    assert run.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_subcommand_shows_its_own_options():
+    hurdles = weserbot("hurdles", "--help")
+    assert "list,show,set-status,export,teach,digest" in hurdles.stdout
+    assert "--db URL" in hurdles.stdout and "--config FILE" in hurdles.stdout
+    assert "--sizes" in weserbot("bench", "--help").stdout

@@ -60,6 +60,21 @@ def test_list_shows_a_table_most_frequent_first(log_file, capsys):
     assert "kfz-zulassung" in lines[0] and "wo melde ich mein Auto an?" in lines[0]
 
 
+def test_the_log_is_named_by_db_before_or_after_the_subcommand_as_a_path_or_url(log_file, capsys):
+    reference = run(capsys, "hurdles", "list", "--db", str(log_file))
+    assert reference[0] == 0
+    assert run(capsys, "--db", str(log_file), "hurdles", "list") == reference
+    assert run(capsys, "hurdles", "list", "--db", f"sqlite:///{log_file}") == reference
+    code, out, _ = run(capsys, "--db", f"sqlite:///{log_file}", "report", "--out",
+                       str(log_file.with_suffix(".html")))
+    assert code == 0 and "report written to" in out
+
+
+def test_a_database_other_than_sqlite_is_refused_clearly(capsys):
+    code, _, err = run(capsys, "--db", "postgresql://weser@db/weserbot", "hurdles", "list")
+    assert code == 2 and "SQLite" in err
+
+
 def test_list_filters_by_status_topic_district_and_dates(log_file, capsys):
     def ids(*filters: str) -> list[str]:
         code, out, _ = run(capsys, "hurdles", "list", "--db", str(log_file), *filters)
