@@ -28,7 +28,7 @@ class Reason(StrEnum):
 
 CONFIDENT = 0.7
 """Below this confidence an answer carries a 'please double-check' line."""
-LOGGED_REASONS = frozenset({"no_topic", "outside_region"})
+LOGGED_REASONS = frozenset({Reason.NO_TOPIC, Reason.OUTSIDE_REGION})
 """Reasons logged as candidate hurdles at once; an unanswered needs_place is logged by the bot."""
 
 

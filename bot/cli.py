@@ -76,11 +76,6 @@ def database_url(value: str) -> str:
     return SQLITE + str(Path(value).expanduser().resolve())
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a sqlite:///PATH URL (sqlite:////abs/path is absolute); None for other URLs."""
-    return Path(url[len(SQLITE):]) if url.startswith(SQLITE) else None
-
-
 def effective_config(args: argparse.Namespace) -> Config:
     """The configuration a command works with: the --config file (or the defaults), then --db and
     --knowledge over it. CliError when the file cannot be used."""
@@ -95,8 +90,14 @@ def effective_config(args: argparse.Namespace) -> Config:
         config = Config(database_url=os.environ.get("WESERBOT_DATABASE_URL") or None)
     if getattr(args, "db", None):
         config.database_url = database_url(args.db)
-        if (path := sqlite_path(config.database_url)) is not None:
-            config.hurdles.path = path  # the stores that read only the path find the same file
+        from bot.database import parse_url
+
+        try:
+            path = parse_url(config.database_url).path
+        except ValueError as exc:
+            raise CliError(f"--db: {exc}") from exc
+        if path is not None:
+            config.hurdles.path = path  # the keys kept beside the log are found there too
     if getattr(args, "knowledge", None):
         config.knowledge_dir = Path(args.knowledge)
     return config

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError, effective_config
+from bot.config import ConfigError
+from bot.database import DatabaseURL
 from bot.grouping import CAUSES
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
 
@@ -50,36 +52,31 @@ def _until(text: str) -> datetime:
     return value + timedelta(days=1)
 
 
-def _settings(args: argparse.Namespace) -> tuple[Path, str, int | None]:
-    """Path, secret and retention of the log, from the effective configuration (--db wins over
-    the config's database.url and hurdles.path). Without a config the retention is unknown, and
-    nothing is purged (the bot's setting may be longer)."""
-    from bot.cli import sqlite_path
-
+def _settings(args: argparse.Namespace) -> tuple[DatabaseURL, str, int | None]:
+    """Where the log is, its secret and retention, from the effective configuration (--db wins
+    over the config's database.url and hurdles.path). Without a config the retention is unknown,
+    and nothing is purged (the bot's setting may be longer)."""
     if not getattr(args, "config", None) and not getattr(args, "db", None) and not (
             os.environ.get("WESERBOT_DATABASE_URL")):
         raise UsageError("which hurdle log? give --db FILE or --config FILE")
     try:
         cfg = effective_config(args)
-    except CliError as exc:
+        where = cfg.hurdles_db
+    except (CliError, ConfigError) as exc:
         raise UsageError(str(exc)) from exc
-    path = cfg.hurdles.path
-    if cfg.database_url and sqlite_path(cfg.database_url) is None:
-        raise UsageError(f"{cfg.database_url.split('://')[0]}: this command reads an SQLite "
-                         "hurdle log only (--db sqlite:///PATH or --db FILE)")
     retention = cfg.hurdles.retention_days if getattr(args, "config", None) else None
-    if not path.is_file():
-        raise UsageError(f"no hurdle log at {path} (the bot creates it when it logs the first "
-                         "question)")
-    return path, cfg.hurdles.secret, retention
+    if where.path is not None and not where.path.is_file():
+        raise UsageError(f"no hurdle log at {where.path} (the bot creates it when it logs the "
+                         "first question)")
+    return where, cfg.hurdles.secret, retention
 
 
 def _with_store(args: argparse.Namespace,
                 work: Callable[[HurdleStore], Awaitable[int]]) -> int:
     """Open the log, run `work`, close it; problems become a message and exit status 2."""
     async def main() -> int:
-        path, secret, retention = _settings(args)
-        store = await HurdleStore.open(path, secret, retention or 365,
+        where, secret, retention = _settings(args)
+        store = await HurdleStore.open(where, secret, retention or 365,
                                        purge_on_open=retention is not None)
         try:
             return await work(store)

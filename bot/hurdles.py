@@ -40,6 +40,7 @@ from bot.grouping import (
     group_key,
     land_pair,
 )
+from bot.hurdle_status import OPEN, Status
 from bot.keys import create_private
 
 if TYPE_CHECKING:
@@ -47,11 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("new", "in_review", "answered_by_update", "forwarded", "not_a_hurdle")
-OPEN_STATUSES = ("new", "in_review")
-"""Hurdles still waiting for the staff; the others have been dealt with one way or another."""
-REASONS = ("no_topic", "needs_place", "outside_region", "negative_feedback")
-"""The reasons the bot logs; others are stored as given."""
+STATUSES = tuple(Status)
 SCHEMA_VERSION = 4
 MAX_QUESTION = 500
 """Characters of a question kept: enough for any real question, bounded for abuse."""
@@ -117,7 +114,7 @@ class Hurdle:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in OPEN
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -496,8 +493,8 @@ class HurdleStore:
                 where.append(f"{column} = ?")
                 params.append(value)
         if open_only:
-            where.append(f"h.status IN ({', '.join('?' * len(OPEN_STATUSES))})")
-            params.extend(OPEN_STATUSES)
+            where.append(f"h.status IN ({', '.join('?' * len(OPEN))})")
+            params.extend(OPEN)
         params.extend((NO_LIMIT if limit is None else limit, offset))
         async with self._transaction() as db:
             rows = await db.fetchall(
@@ -647,7 +644,7 @@ class HurdleStore:
                 "INSERT INTO handoffs (hurdle_id, ts, asker, chat_id, lang, question) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hurdle_id, asker) DO UPDATE SET "
                 "ts = excluded.ts, chat_id = excluded.chat_id, lang = excluded.lang, "
-                "question = excluded.question, delivered = NULL WHERE delivered IS NOT NULL",
+                "question = excluded.question, delivered = NULL WHERE handoffs.delivered IS NOT NULL",
                 (hurdle_id, to_ts(datetime.now(UTC)), key, int(chat_id), _clip(lang, 8),
                  _clip(question, MAX_QUESTION)))
         return changed > 0

@@ -63,6 +63,15 @@ def fill_in(config) -> None:
     random one per start, as before) and ends a webhook start with ConfigError."""
     from bot.config import ConfigError
 
+    if config.hurdles_db.path is None:  # PostgreSQL: workers on other machines share the data
+        missing = [name for name, value in (
+            ("hurdles.secret (or WESERBOT_HURDLE_SECRET)", config.hurdles.secret),
+            ("telegram.webhook.secret_token (or WESERBOT_WEBHOOK_SECRET)",
+             config.telegram.webhook_secret or config.telegram.mode != "webhook")) if not value]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)}: needed with a PostgreSQL database, the "
+                              "same for every worker (a key made by one worker would not be "
+                              "known to the others)")
     folder = config.hurdles.path.parent
     if not config.hurdles.secret:
         path = folder / HURDLE_KEY_FILE

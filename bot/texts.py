@@ -12,6 +12,8 @@ from pathlib import Path
 from string import Formatter
 from typing import Any
 
+from bot.grouping import Cause
+from bot.hurdle_status import Status
 from bot.normalize import fold
 from bot.yamlfile import LineDict, Problem, YamlError, load_yaml
 
@@ -70,10 +72,10 @@ ROLE_TEXTS = ("name", "why", "question")
 """Every role needs these (role.<role>.<what>); why_other and question_other are optional."""
 COMMANDS = ("start", "help", "topics", "cancel", "language", "privacy", "forget")
 STAFF_COMMANDS = ("reload", "hurdles", "hurdle", "stats", "reply", "teach")
-STATUSES = ("new", "in_review", "answered_by_update", "forwarded", "not_a_hurdle")
+STATUSES = tuple(Status)
 STATS = ("entries", "askers", "hurdles", "last_7_days", "by_status", "by_reason", "by_topic",
          "by_cause", "cross_districts", "cross_lands")
-CAUSES = ("cross_border", "no_topic", "no_place", "outside_region", "office_unknown", "unhelpful")
+CAUSES = tuple(Cause)
 
 
 @dataclass

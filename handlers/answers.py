@@ -21,6 +21,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, filters
 
+from bot.answer import Reason
 from bot.digest import render_digest
 from bot.hurdles import HurdleStore, StoreUnavailable
 from bot.knowledge import BUNDLED
@@ -33,7 +34,7 @@ from handlers.staff import staff_allowed
 
 log = logging.getLogger(__name__)
 
-HANDOFF_REASONS = frozenset({"no_topic", "outside_region"})
+HANDOFF_REASONS = frozenset({Reason.NO_TOPIC, Reason.OUTSIDE_REGION})
 """Replies that offer a person's answer at once; any reply rated 👎 offers it, too."""
 MARK = "🙋"
 """The start of a hand-off message in the staff chat: a reply to it answers its hurdle."""

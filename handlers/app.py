@@ -65,7 +65,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
                       retry_every: float = RETRY_EVERY) -> Application:
     """The bot for `config`: handlers, durable inbox and state, rate limits, retries, commands.
 
-    Without `store`, the hurdle log at config.hurdles.path is opened when the bot starts and
+    Without `store`, the hurdle log at config.hurdles_db is opened when the bot starts and
     closed when it stops. If it cannot be opened for a passing reason (locked, read-only, full,
     folder missing) the bot starts anyway and opens it later (bot/hurdle_queue.py); a lasting
     one (a foreign or newer file) comes out of the run as StoreUnavailable.
@@ -101,7 +101,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
         .build()
     )
     h = config.hurdles
-    opener = functools.partial(HurdleStore.open, h.path, h.secret, h.retention_days)
+    opener = functools.partial(HurdleStore.open, config.hurdles_db, h.secret, h.retention_days)
     hurdles = HurdleQueue(store, opener=None if store else opener, retry_every=retry_every)
     app.bot_data[SERVICES] = Services(engine, config, FloodGuard(tg.flood_limit), hurdles,
                                       keeper)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from bot.answer import CONFIDENT, Answer
+from bot.answer import CONFIDENT, Answer, Reason
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.render_text import lead, link_title, role_text, source_line
@@ -20,7 +20,7 @@ from handlers.texts import LANGS, clip
 MAX_MESSAGE = 4096
 """Telegram's limit for a message's text (counted here in UTF-16 units, the stricter measure)."""
 MAX_CALLBACK_DATA = 64
-FEEDBACK_REASONS = frozenset({"answered", "outside_region", "no_topic"})
+FEEDBACK_REASONS = frozenset({Reason.ANSWERED, Reason.OUTSIDE_REGION, Reason.NO_TOPIC})
 """Replies that are answers to a question, and so get 'Helpful? 👍 / 👎'."""
 
 Markup = InlineKeyboardMarkup | None

@@ -123,8 +123,7 @@ def postgres_schema(server: str):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path: Path):
     """Where a test's stores live, once per backend: `database` is a SQLite file path (as a
-    string) or a PostgreSQL URL; `database_backend` tells which. Tests of SQLite's files only
-    use the `sqlite_only` marker."""
+    string) or a PostgreSQL URL. Tests about SQLite's files have the `sqlite_only` marker."""
     if request.param == "sqlite":
         yield str(tmp_path / "hurdles.sqlite")
         return
@@ -137,9 +136,46 @@ def database(request, tmp_path: Path):
         yield url
 
 
-@pytest.fixture
-def database_backend(database) -> str:
-    return "postgresql" if database.startswith("postgresql") else "sqlite"
+def _url(where):
+    """A store, a Config (its hurdle log), a SQLite path or a database URL, as a DatabaseURL."""
+    from bot.config import Config
+    from bot.database import parse_url
+
+    location = where.hurdles_db if isinstance(where, Config) else getattr(where, "url", where)
+    return parse_url(str(location) if isinstance(location, Path) else location)
+
+
+def read_rows(where, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read the database with a connection of its own, as another process (or an admin) would;
+    `where` as for _url, `sql` with `?` placeholders."""
+    import sqlite3
+    from contextlib import closing
+
+    url = _url(where)
+    if url.path is not None:
+        with closing(sqlite3.connect(url.path)) as db:
+            return db.execute(sql, params).fetchall()
+    import psycopg
+
+    with psycopg.connect(url.dsn, autocommit=True) as db:
+        return db.execute(sql.replace("?", "%s"), params).fetchall()
+
+
+def table_names(where) -> list[str]:
+    """The tables of the database at `where`."""
+    sql = ("SELECT name FROM sqlite_master WHERE type = 'table'" if _url(where).is_file else
+           "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+    return [row[0] for row in read_rows(where, sql)]
+
+
+def stored_bytes(where) -> bytes:
+    """Everything the database holds, as bytes: a SQLite file with its -wal and -shm files
+    (deleted text may linger there), or every row of every table in PostgreSQL."""
+    url = _url(where)
+    if url.path is not None:
+        return b"".join(p.read_bytes() for p in url.path.parent.glob(url.path.name + "*"))
+    return "\n".join(str(row) for table in table_names(where)
+                     for row in read_rows(where, f"SELECT * FROM {table}")).encode()
 
 
 @pytest.fixture

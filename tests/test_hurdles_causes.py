@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from conftest import read_rows
+
 from bot.hurdle_commands import CSV_FIELDS, to_csv
 from bot.hurdles import HurdleStore
 
@@ -101,8 +103,7 @@ async def test_retention_removes_the_consent_and_the_link_to_the_chat(hurdle_sto
     assert [h.chat_id for h in await hurdle_store.waiting_handoffs(1)] == [7007]
     await hurdle_store.purge(now=datetime.now(UTC) + timedelta(days=366))
     assert await hurdle_store.waiting_handoffs() == []
-    with sqlite3.connect(hurdle_store.path) as db:
-        assert db.execute("SELECT COUNT(*) FROM handoffs").fetchone() == (0,)
+    assert read_rows(hurdle_store, "SELECT COUNT(*) FROM handoffs") == [(0,)]
 
 
 async def test_forget_removes_the_askers_hand_offs_only(hurdle_store, hurdle_answer):

@@ -70,9 +70,16 @@ def test_the_log_is_named_by_db_before_or_after_the_subcommand_as_a_path_or_url(
     assert code == 0 and "report written to" in out
 
 
-def test_a_database_other_than_sqlite_is_refused_clearly(capsys):
-    code, _, err = run(capsys, "--db", "postgresql://weser@db/weserbot", "hurdles", "list")
-    assert code == 2 and "SQLite" in err
+def test_an_unreachable_postgresql_database_is_reported_in_one_line(capsys):
+    code, _, err = run(capsys, "--db", "postgresql://weser:pw@db.invalid/weserbot", "hurdles",
+                       "list")
+    assert code == 2 and "postgresql://weser@db.invalid/weserbot" in err  # no password shown
+    assert "Traceback" not in err and "pw" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unknown_kind_of_database_is_refused_clearly(capsys):
+    code, _, err = run(capsys, "--db", "mysql://weser@db/weserbot", "hurdles", "list")
+    assert code == 2 and "unknown database 'mysql'" in err and "postgresql://" in err
 
 
 def test_list_filters_by_status_topic_district_and_dates(log_file, capsys):

@@ -156,6 +156,7 @@ async def test_a_failing_log_costs_no_reply_and_no_hurdle(telegram_api, start_bo
     assert not [r for r in caplog.records if r.exc_info or r.name == "handlers.staff"]
 
 
+@pytest.mark.sqlite_only
 async def test_with_the_folder_missing_at_start_the_bot_answers_and_writes_once_it_exists(
         telegram_api, start_bot, bot_config, tmp_path, caplog):
     folder = tmp_path / "not-yet-mounted"
@@ -219,6 +220,7 @@ async def test_hurdles_waiting_at_shutdown_are_written_if_the_log_is_back(tmp_pa
     assert [q for q, _ in in_file(folder / "h.sqlite")] == ["Frage vor dem Ende"]
 
 
+@pytest.mark.sqlite_only
 async def test_a_deleted_folder_is_noticed_and_the_hurdles_are_written_when_it_is_back(
         telegram_api, start_bot, bot_config, tmp_path, caplog):
     """Finding 2 of issue 14: SQLite would keep writing into the deleted file."""

@@ -4,21 +4,18 @@ identifies the person who asked."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from conftest import read_rows, stored_bytes
 
 from bot.hurdles import MAX_QUESTION, STATUSES, HurdleStore, StoreUnavailable
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 
 
-def rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read the file with plain sqlite3, as another process (or a curious admin) would."""
-    with sqlite3.connect(path) as db:
-        return db.execute(sql, params).fetchall()
+rows = read_rows
+"""Read the database with a connection of its own, as another process (or a curious admin) would."""
 
 
 # -- opening ---------------------------------------------------------------------------------------
@@ -35,8 +32,9 @@ async def test_a_file_that_is_not_a_database_is_unavailable(tmp_path):
         await HurdleStore.open(path, "s")
 
 
+@pytest.mark.sqlite_only
 async def test_the_log_is_in_wal_mode_with_full_sync(hurdle_store):
-    assert rows(hurdle_store.path, "PRAGMA journal_mode") == [("wal",)]
+    assert rows(hurdle_store, "PRAGMA journal_mode") == [("wal",)]
     async with hurdle_store._transaction() as db:
         assert list(await db.fetchall("PRAGMA synchronous")) == [(2,)]  # FULL
 
@@ -53,7 +51,7 @@ async def test_an_entry_keeps_what_the_engine_understood(hurdle_store, hurdle_an
                            reason="needs_place", topic="elterngeld",
                            places=[("Lügde", "residence", None), ("Hameln", "business_site", None)])
     entry_id = await hurdle_store.log_answer(answer, asker=4711, at=NOW)
-    [row] = rows(hurdle_store.path, "SELECT ts, lang, question, topic, reason, places, districts, "
+    [row] = rows(hurdle_store, "SELECT ts, lang, question, topic, reason, places, districts, "
                  "lands, path FROM entries WHERE id = ?", (entry_id,))
     ts, lang, question, topic, reason, places, districts, lands, path = row
     assert (lang, question, topic, reason) == ("de", answer.question, "elterngeld", "needs_place")
@@ -71,7 +69,7 @@ async def test_reason_defaults_to_the_answers_and_can_be_negative_feedback(hurdl
                           topic="kfz-zulassung", places=[("Rinteln", "residence", None)])
     await hurdle_store.log_answer(hurdle_answer("Angelschein?"))
     await hurdle_store.log_answer(given, reason="negative_feedback", asker=1, feedback_for="m-42")
-    assert rows(hurdle_store.path, "SELECT reason, feedback_for FROM entries ORDER BY id") == [
+    assert rows(hurdle_store, "SELECT reason, feedback_for FROM entries ORDER BY id") == [
         ("no_topic", None), ("negative_feedback", "m-42")]
     [hurdle] = await hurdle_store.hurdles(topic="kfz-zulassung")
     assert hurdle.reason == "negative_feedback"
@@ -79,14 +77,14 @@ async def test_reason_defaults_to_the_answers_and_can_be_negative_feedback(hurdl
 
 async def test_long_questions_are_cut(hurdle_store, hurdle_answer):
     await hurdle_store.log_answer(hurdle_answer("Hilfe " * 1000))
-    [(length,)] = rows(hurdle_store.path, "SELECT length(question) FROM entries")
+    [(length,)] = rows(hurdle_store, "SELECT length(question) FROM entries")
     assert length == MAX_QUESTION
 
 
 async def test_sql_in_a_question_is_just_text(hurdle_store, hurdle_answer):
     question = "x'); DROP TABLE entries; --"
     await hurdle_store.log_answer(hurdle_answer(question))
-    assert rows(hurdle_store.path, "SELECT question FROM entries") == [(question,)]
+    assert rows(hurdle_store, "SELECT question FROM entries") == [(question,)]
 
 
 # -- privacy ---------------------------------------------------------------------------------------
@@ -103,9 +101,9 @@ async def test_the_asker_key_is_a_keyed_hash_that_needs_the_secret(tmp_path):
 async def test_no_raw_telegram_id_reaches_the_file(hurdle_store, hurdle_answer):
     await hurdle_store.log_answer(hurdle_answer("Wo gibt es Angelscheine?"), asker=987654321)
     await hurdle_store.close()
-    raw = b"".join(p.read_bytes() for p in hurdle_store.path.parent.glob("hurdles.sqlite*"))
+    raw = stored_bytes(hurdle_store)
     assert b"987654321" not in raw
-    assert rows(hurdle_store.path, "SELECT asker FROM entries") == [
+    assert rows(hurdle_store, "SELECT asker FROM entries") == [
         (hurdle_store.asker_key(987654321),)]
 
 
@@ -128,7 +126,7 @@ async def test_forget_removes_all_entries_of_one_user_and_their_question_as_titl
     assert hurdle.title == "Wo bekomme ich einen Angelschein?"
     assert hurdle.examples == ["Wo bekomme ich einen Angelschein?"]
     assert hurdle.count == 1
-    raw = b"".join(p.read_bytes() for p in hurdle_store.path.parent.glob("hurdles.sqlite*"))
+    raw = stored_bytes(hurdle_store)
     assert b"Fischereischeine" not in raw and b"Angelschein, L" not in raw
     assert b"luegde" not in raw
 

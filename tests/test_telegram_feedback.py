@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from conftest import press_button
+from conftest import press_button, read_rows, table_names
 from fake_bot_api import FakeBotApi
 
 from bot.engine import Engine
@@ -83,8 +83,7 @@ async def test_forget_deletes_the_users_hurdles_and_conversation_state(
     def saved_users() -> set[int]:
         """Whose conversation state is in the database (rows are keyed by a pseudonym)."""
         keeper = app.bot_data[SERVICES].state
-        with closing(sqlite3.connect(bot_config.hurdles.path)) as db:
-            keys = {row[0] for row in db.execute("SELECT user_key FROM state_users")}
+        keys = {row[0] for row in read_rows(bot_config, "SELECT user_key FROM state_users")}
         return {u for u in (ANNA, BOB) if keeper.store.user_key(u) in keys}
 
     async with start_bot() as app:
@@ -111,9 +110,8 @@ async def test_the_saved_conversation_holds_no_telegram_id(telegram_api, start_b
         answer = await ask(telegram_api, carla, CAR)
         await press_button(telegram_api, carla, answer, answer.button("👍")["callback_data"])
         await ask(telegram_api, carla, "Wo bekomme ich einen Kita-Platz?")
-    with closing(sqlite3.connect(bot_config.hurdles.path)) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        rows = [str(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
+    rows = [str(row) for t in table_names(bot_config)
+            for row in read_rows(bot_config, f"SELECT * FROM {t}")]
     assert rows and not any(str(carla) in row for row in rows)
 
 

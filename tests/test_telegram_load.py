@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-
+from conftest import read_rows
 from fake_bot_api import FakeBotApi, Faults
 
 from bot.engine import Context, Engine
@@ -61,10 +59,9 @@ def expected_hurdles(engine: Engine, conversation: list[str]) -> list[tuple[str,
 
 
 def logged_in_file(store: HurdleStore, user_id: int) -> list[tuple[str, str]]:
-    """What the SQLite file itself holds for this person (read with a separate connection)."""
-    with closing(sqlite3.connect(store.path)) as db:
-        return db.execute("SELECT question, reason FROM entries WHERE asker = ? ORDER BY id",
-                          (store.asker_key(user_id),)).fetchall()
+    """What the database itself holds for this person (read with a separate connection)."""
+    return read_rows(store, "SELECT question, reason FROM entries WHERE asker = ? ORDER BY id",
+                     (store.asker_key(user_id),))
 
 
 async def converse(api: FakeBotApi, users: int, first_id: int = 10_000,
