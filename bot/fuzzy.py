@@ -45,15 +45,19 @@ class FuzzyVocabulary:
         i = bisect_left(bucket, word)  # buckets are sorted tuples
         return i < len(bucket) and bucket[i] == word
 
-    def _lookup(self, word: str) -> tuple[tuple[str, ...], int] | None:
+    def _lookup(self, word: str, at_most: int | None = None
+                ) -> tuple[tuple[str, ...], int] | None:
         """All vocabulary words at the smallest distance within the tolerance, and that distance.
 
         Ties are all returned ("parentl" is as near to "parent" as to "parental"): the caller
-        knows which reading fits.
+        knows which reading fits. `at_most` lowers the tolerance for a caller that would discard
+        anything farther: the search is much cheaper, and a nearer best is found just the same.
         """
         if word in self:
             return (word,), 0
         limit = max_edits(len(word))
+        if at_most is not None:
+            limit = min(limit, at_most)
         if not limit:
             return None
         found: dict[str, int] = {}
