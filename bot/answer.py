@@ -104,7 +104,7 @@ def compose_topic_choice(kb: KnowledgeBase, question: str, lang: str, topics: li
     answer = Answer(question, lang, Reason.NEEDS_TOPIC, "", alternatives=list(topics),
                     choices=[kb.topics[x].title[lang] for x in topics], places=places,
                     kind="question")
-    return _with_text(kb, answer)
+    return answer
 
 
 def compose_place_only(kb: KnowledgeBase, question: str, lang: str,
@@ -116,7 +116,7 @@ def compose_place_only(kb: KnowledgeBase, question: str, lang: str,
         answer.place = name
     else:
         answer.outside, answer.outside_land = name, land
-    return _with_text(kb, answer)
+    return answer
 
 
 def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolution | None,
@@ -128,7 +128,7 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
                         places=places, kind=kind)
         if kind == "small_talk":
             answer.small_talk = kb.texts.small_talk_kind(question)
-        return _with_text(kb, answer)
+        return answer
     topic: Topic | None = res.topic
     answer = Answer(question, lang, res.reason, "", topic=topic.id if topic else None,
                     role=res.role, needs=res.needs, confidence=res.confidence,
@@ -136,14 +136,14 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
                     districts=sorted(res.districts), kind=kind,
                     topic_title=topic.title[lang] if topic else None, for_other=res.for_other)
     if res.reason == Reason.NO_TOPIC or topic is None:
-        return _with_text(kb, answer)
+        return answer
     if res.reason == Reason.OUTSIDE_REGION:
         answer.outside, answer.outside_land = res.outside, res.outside_land
         answer.office_label = kb.office_kinds[topic.office_kind].label[lang]
-        return _with_text(kb, answer)
+        return answer
     if res.reason == Reason.NEEDS_PLACE:
         answer.choices = list(res.choices)
-        return _with_text(kb, answer)
+        return answer
     office = res.office
     assert office is not None
     answer.office = office
@@ -167,7 +167,7 @@ def compose(kb: KnowledgeBase, question: str, lang: str, kind: str, res: Resolut
         answer.cross_border = (topic.cross_border.get(lang)
                                or kb.texts.get(lang, "cross.land", land=answer.land or ""))
     answer.other_places = list(res.other_places)
-    return _with_text(kb, answer)
+    return answer
 
 
 def _cross_kind(topic: Topic, places: list[dict[str, Any]]) -> str:
@@ -181,10 +181,3 @@ def _cross_kind(topic: Topic, places: list[dict[str, Any]]) -> str:
     if "residence" in roles and roles & {"business_site", "site", "property"}:
         return "home_work"
     return "places"
-
-
-def _with_text(kb: KnowledgeBase, answer: Answer) -> Answer:
-    from bot.render_text import render_text
-
-    answer.text = render_text(kb, answer)
-    return answer

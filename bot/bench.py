@@ -45,11 +45,14 @@ FULL_ONE_OFF_RUNS = 7
 QUICK_ONE_OFF_RUNS = 3
 CONSOLE_SCRIPT = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
 """What the `weserbot` console script runs (it may not be on PATH where the bench runs)."""
+LONG_MESSAGE_WORDS = 12
+"""A message of this many words or more is long: real sentences, where typo look-ups add up."""
 
 TARGETS = (
     # (what, size, field, limit, unit)
     ("engine p99", 1, "p99_ms", 5.0, "ms"),
     ("engine p99", 100, "p99_ms", 20.0, "ms"),
+    ("engine p99 on long messages", 100, "long_p99_ms", 10.0, "ms"),
     ("start-up", 1, "load_s", 1.0, "s"),
     ("memory", 100, "rss_mb", 150.0, "MB"),
 )
@@ -76,6 +79,16 @@ def _rss_mb() -> float:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _cpu_of(pid: int) -> float | None:
+    """CPU seconds (user + system) another process has used so far (Linux), else None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -137,6 +150,7 @@ def worker(knowledge: Path, questions: list[str], repeat: int) -> dict[str, Any]
         first.append((time.perf_counter_ns() - t) / 1e6)
         answers.append(_signature(answer))
     latencies: list[float] = []
+    long: list[float] = []
     warm: list[float] = []
     busy = 0.0
     for _ in range(repeat):
@@ -146,6 +160,8 @@ def worker(knowledge: Path, questions: list[str], repeat: int) -> dict[str, Any]
             t = time.perf_counter_ns()
             engine.ask(q)
             latencies.append((time.perf_counter_ns() - t) / 1e6)
+            if len(q.split()) >= LONG_MESSAGE_WORDS:
+                long.append(latencies[-1])
         busy += time.perf_counter() - pass_start
     for q in questions:  # caches full: the same questions again
         t = time.perf_counter_ns()
@@ -173,6 +189,8 @@ def worker(knowledge: Path, questions: list[str], repeat: int) -> dict[str, Any]
         "p99_ms": round(percentile(latencies, 99), 3),
         "max_ms": round(max(latencies), 3),
         "q_per_s": round(len(latencies) / busy, 1) if busy else None,
+        "long_questions": len(long) // max(repeat, 1),
+        "long_p99_ms": round(percentile(long, 99), 3) if long else None,
         "first_pass_p99_ms": round(percentile(first, 99), 3),
         "warm_median_ms": round(percentile(warm, 50), 3),
         "warm_p99_ms": round(percentile(warm, 99), 3),
@@ -410,12 +428,13 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
             idle: list[float] = []
             idle_lost = await converse(99_999, questions[:E2E_IDLE_MESSAGES], idle, E2E_IDLE_PAUSE)
             latencies: list[float] = []
-            started, cpu = time.monotonic(), time.process_time()
+            started, cpu, bot_cpu = time.monotonic(), time.process_time(), _cpu_of(bot.pid)
             lost = sum(await asyncio.gather(*(
                 converse(100_000 + u, [questions[(first[u] + k) % len(questions)]
                                        for k in range(per_user[u])], latencies)
                 for u in range(users))))
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
+            load_cpu = _cpu_of(bot.pid)
             bot.stdin.close()
             out, err = await asyncio.wait_for(bot.communicate(), 60)
         finally:
@@ -427,6 +446,9 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
             raise RuntimeError(f"the bot process failed ({bot.returncode}):\n"
                                f"{err.decode()[-2000:]}")
         stats = json.loads(out.decode().strip().splitlines()[-1])
+        if bot_cpu is not None and load_cpu is not None:
+            # The bot's CPU while the users send: what a message costs once the bot is warm.
+            stats["bot_cpu_ms_per_msg"] = round((load_cpu - bot_cpu) * 1000 / messages, 3)
         replies = sum(len(api.sent_to(100_000 + u)) for u in range(users))
         calls: dict[str, int] = {}
         for call in api.calls:
@@ -512,7 +534,21 @@ def format_e2e(e2e: dict[str, Any]) -> str:
             f"median {_ms(e2e['median_ms'])} ms, p99 {_ms(e2e['p99_ms'])} ms, "
             f"lost {e2e['lost']} ({limit})\n"
             f"e2e: one user alone: median {_ms(e2e.get('idle_median_ms'))} ms, "
-            f"p99 {_ms(e2e.get('idle_p99_ms'))} ms; bot process {_ms(e2e.get('bot_rss_mb'))} MB")
+            f"p99 {_ms(e2e.get('idle_p99_ms'))} ms; bot process {_ms(e2e.get('bot_rss_mb'))} MB, "
+            f"{_cpu_ms(e2e.get('bot_cpu_ms_per_msg'))} ms CPU per message under load")
+
+
+def format_long(rows: list[dict[str, Any]]) -> str:
+    """p99 of the long messages (LONG_MESSAGE_WORDS words or more) per size."""
+    sizes = [f"{row['long_p99_ms']:.2f} ms at {row['size']}x" for row in rows
+             if row.get("long_p99_ms") is not None]
+    count = rows[0].get("long_questions", 0) if rows else 0
+    return (f"long messages ({LONG_MESSAGE_WORDS}+ words, {count} of them): p99 "
+            + (", ".join(sizes) or "-"))
+
+
+def _cpu_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _ms(value: float | None) -> str:
@@ -610,6 +646,7 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"({repeat} passes of {result['engine'][0]['questions']} questions per size, "
               "fuzzy caches cleared before each pass; load_s = read + index; rss after load, "
               "fresh process per size; same = answers equal to 1x)")
+        print(format_long(result["engine"]))
     if "one_off" in result:
         print(format_one_off(result["one_off"]))
     if "e2e" in result:

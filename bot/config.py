@@ -11,6 +11,11 @@ from typing import Any
 from bot.database import DatabaseURL, parse_url
 from bot.yamlfile import LineDict, YamlError, load_yaml
 
+MIN_WEBHOOK_SECRET = 32
+"""Characters a webhook secret token must have at least (Telegram allows 1-256)."""
+WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""The characters Telegram allows in a secret token."""
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -84,8 +89,6 @@ class Config:
 
 def check_webhook_secret(secret: str, where: str) -> None:
     """A webhook secret token that nobody guesses: ConfigError for a short or malformed one."""
-    from bot.keys import MIN_WEBHOOK_SECRET, WEBHOOK_SECRET_CHARS
-
     if not WEBHOOK_SECRET_CHARS.fullmatch(secret):
         raise ConfigError(f"{where}: telegram.webhook.secret_token: only A-Z a-z 0-9 _ - are "
                           "allowed (or leave it out: the bot then makes one and keeps it)")

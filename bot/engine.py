@@ -9,6 +9,7 @@ from typing import Any
 from bot.answer import Answer, compose, compose_place_only, compose_topic_choice
 from bot.index import PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.render_text import render_text
 from bot.resolve import Resolver
 from bot.understand import TOPIC_ASK, TOPIC_ASK_COVERAGE, Mention, Understander, Understanding
 
@@ -59,6 +60,12 @@ class Engine:
 
     def ask(self, text: str, context: Context | None = None, topic: str | None = None) -> Answer:
         """Answer one message. `context` continues an open question; `topic` fixes the topic."""
+        answer = self._answer(text, context, topic)
+        # Rendered once, for the reply given: readings compared and dropped need no text.
+        answer.text = render_text(self.kb, answer)
+        return answer
+
+    def _answer(self, text: str, context: Context | None, topic: str | None) -> Answer:
         if context is not None and context.topic not in self.kb.topics:
             context = None  # its topic went with a reload: the reply is a new question
         u = self.understander.understand(text if isinstance(text, str) else "",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 from pathlib import Path
+
+from bot.config import MIN_WEBHOOK_SECRET, WEBHOOK_SECRET_CHARS, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +16,6 @@ HURDLE_KEY_FILE = "weserbot-hurdles.key"
 """Next to the hurdle log: the key of the askers' pseudonyms when hurdles.secret is not set."""
 WEBHOOK_SECRET_FILE = "weserbot-webhook.secret"
 """Next to the hurdle log: the webhook's secret token when telegram.webhook.secret_token is not set."""
-MIN_WEBHOOK_SECRET = 32
-"""Characters a webhook secret token must have at least (Telegram allows 1-256)."""
-WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
-"""The characters Telegram allows in a secret token."""
 
 
 def create_private(path: Path) -> None:
@@ -61,8 +58,6 @@ def fill_in(config) -> None:
     to the hurdle log (made there once): the hurdle key and, in webhook mode, the webhook secret.
     Says so once per start. A folder that cannot take the file leaves the hurdle key empty (a
     random one per start, as before) and ends a webhook start with ConfigError."""
-    from bot.config import ConfigError
-
     if config.hurdles_db.path is None:  # PostgreSQL: workers on other machines share the data
         missing = [name for name, value in (
             ("hurdles.secret (or WESERBOT_HURDLE_SECRET)", config.hurdles.secret),

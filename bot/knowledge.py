@@ -188,6 +188,19 @@ class OfficeKind:
     offices: tuple[Office, ...]
 
 
+def offices_for(kind: OfficeKind, m: Municipality) -> list[Office]:
+    """The most specific offices of a kind for a municipality: own office > district > per town."""
+    for test in (
+        lambda o: m.ags in o.municipalities,
+        lambda o: m.district in o.districts and not o.municipalities,
+        lambda o: o.per_municipality,
+    ):
+        found = [o for o in kind.offices if test(o)]
+        if found:
+            return found
+    return []
+
+
 @dataclass
 class Language:
     """Conversation knowledge: the words that tell languages, small talk, roles and cues apart."""
@@ -391,7 +404,7 @@ def _read_texts(reader: _Reader, path: Path, kb: KnowledgeBase) -> Texts:
     names: dict[str, list[str]] = {}
     for d in kb.districts.values():
         names.setdefault(d.land, []).append(d.short_name)
-    texts, problems = load_texts(path, reader.rel(path), names, kb.lands)
+    texts, problems = load_texts(path, reader.rel(path), names, kb.lands, ROLES)
     reader.problems.extend(problems)
     return texts
 
@@ -823,8 +836,6 @@ def _read_language(reader: _Reader, path: Path) -> Language:
 
 def _check_coverage(reader: _Reader, root: Path, kb: KnowledgeBase) -> None:
     """Every topic's office kind must have an office for every municipality of every district."""
-    from bot.resolve import offices_for  # local: resolve depends on this module's types
-
     used = defaultdict(list)
     for topic in kb.topics.values():
         used[topic.office_kind].append(topic.id)

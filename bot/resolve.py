@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bot.index import PlaceIndex, PlaceRef
-from bot.knowledge import District, KnowledgeBase, Municipality, Office, OfficeKind, Topic
+from bot.knowledge import (
+    District,
+    KnowledgeBase,
+    Municipality,
+    Office,
+    OfficeKind,
+    Topic,
+    offices_for,
+)
 from bot.normalize import fold
 from bot.understand import Mention, Understanding
 
@@ -44,19 +52,6 @@ class Resolution:
     """Other places of the deciding place's name, offered besides the answer."""
     for_other: bool = False
     """The deciding place is someone else's: the question back asks about that person."""
-
-
-def offices_for(kind: OfficeKind, m: Municipality) -> list[Office]:
-    """The most specific offices of a kind for a municipality: own office > district > per town."""
-    for test in (
-        lambda o: m.ags in o.municipalities,
-        lambda o: m.district in o.districts and not o.municipalities,
-        lambda o: o.per_municipality,
-    ):
-        found = [o for o in kind.offices if test(o)]
-        if found:
-            return found
-    return []
 
 
 def render_office(office: Office, m: Municipality) -> Office:

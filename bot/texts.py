@@ -131,8 +131,10 @@ def placeholders(text: str) -> set[str]:
 
 
 def load_texts(path: Path, shown_as: str, district_names: dict[str, list[str]],
-               land_names: dict[str, dict[str, str]]) -> tuple[Texts, list[Problem]]:
-    """Read texts.yaml; `district_names` maps a Land code to its districts' names (in order)."""
+               land_names: dict[str, dict[str, str]], roles: tuple[str, ...]
+               ) -> tuple[Texts, list[Problem]]:
+    """Read texts.yaml; `district_names` maps a Land code to its districts' names (in order);
+    every one of `roles` needs its texts."""
     problems: list[Problem] = []
 
     def error(line: int, where: str, message: str) -> None:
@@ -157,7 +159,7 @@ def load_texts(path: Path, shown_as: str, district_names: dict[str, list[str]],
     for lang in LANGS:
         texts.region[lang] = _region_list(lang, region_forms, district_names, land_names)
     texts.small_talk = _read_small_talk(data.get("small_talk"), error)
-    _check_required(texts, error, data.line_of("texts") if "texts" in data else 1)
+    _check_required(texts, error, data.line_of("texts") if "texts" in data else 1, roles)
     return texts, problems
 
 
@@ -276,10 +278,8 @@ def _read_small_talk(section: Any, error) -> list[tuple[str, tuple[str, ...], di
     return out
 
 
-def _check_required(texts: Texts, error, line: int) -> None:
-    from bot.knowledge import ROLES
-
-    keys = [*REQUIRED, *(f"role.{r}.{what}" for r in ROLES for what in ROLE_TEXTS),
+def _check_required(texts: Texts, error, line: int, roles: tuple[str, ...]) -> None:
+    keys = [*REQUIRED, *(f"role.{r}.{what}" for r in roles for what in ROLE_TEXTS),
             *(f"command.{c}" for c in (*COMMANDS, *STAFF_COMMANDS)),
             *(f"staff.status.{s}" for s in STATUSES), *(f"staff.stat.{s}" for s in STATS),
             *(f"staff.cause.{c}" for c in CAUSES)]

@@ -247,7 +247,8 @@ class Understander:
             return [(word, 1.0, None)]
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
             return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
-        hit = idx.vocabulary.lookup(word)
+        # A word the lexicon knows keeps only a one-slip reading (below): nothing farther is sought.
+        hit = idx.vocabulary.lookup(word, 1 if is_real_word(word) else None)
         if hit and hit[1] > 1:
             # Two slips rarely include the first letter ("Park-" ≠ "Fahrerlaubnis"), and a word the
             # lexicon knows is meant as written ("passiert" is no "passport").
@@ -440,13 +441,15 @@ class Understander:
             if any(t.text in self.known_words or is_real_word(t.lower) for t in span[1:]):
                 continue
             joined = " ".join(t.text for t in span)
-            hit = idx.vocabulary.lookup(joined)
+            if not expected and len(joined) < 6:
+                continue
+            # Where no place is expected one slip at most is accepted: farther is not sought.
+            hit = idx.vocabulary.lookup(joined, None if expected else 1)
             if not hit or hit[1] == 0:
                 continue
             names, edits = hit
-            if not expected and (edits > 1 or len(joined) < 6):
-                continue
-            topic_hit = self.topics.vocabulary.lookup(joined) if n == 1 else None
+            # Only a topic word at least as near matters.
+            topic_hit = self.topics.vocabulary.lookup(joined, edits) if n == 1 else None
             if topic_hit and topic_hit[1] <= edits:
                 continue
             refs = [r for name in names for r in idx.names[name]

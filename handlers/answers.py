@@ -26,7 +26,7 @@ from bot.digest import render_digest
 from bot.hurdles import HurdleStore, StoreUnavailable
 from bot.knowledge import BUNDLED
 from bot.teach import NEW, draft, teach
-from handlers.context import SERVICES, Services, WeserContext
+from handlers.context import ANSWERS, SERVICES, Services, WeserContext
 from handlers.reload import reload_knowledge
 from handlers.render import button, esc, fit, keyboard
 from handlers.send import reply
@@ -59,8 +59,6 @@ def staff_lang(context: WeserContext) -> str:
 # -- the asker ---------------------------------------------------------------------------------------
 async def on_handoff(update: Update, context: WeserContext) -> None:
     """'Ein Mensch soll antworten' (hp:), then the consent (hy: yes, hn: no)."""
-    from handlers.conversation import ANSWERS
-
     query = update.callback_query
     kind, rid = query.data.split(":", 1)
     lang = context.lang(update)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 SERVICES = "weserbot.services"
 """Key in bot_data (bot_data is not persisted)."""
+ANSWERS, SEQ, KEYBOARD = "answers", "seq", "kbd"
+"""Keys in user_data: the answers whose buttons still work, their counter, a keyboard shown."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from bot.answer import Answer
 from bot.dialogue import PENDING, PLACE
 from bot.engine import Context, Engine
 from handlers.answers import handoff_offered
-from handlers.context import WeserContext
+from handlers.context import ANSWERS, KEYBOARD, SEQ, WeserContext
 from handlers.render import (
     FEEDBACK_REASONS,
     answer_view,
@@ -39,7 +39,6 @@ from handlers.staff import log_hurdle
 
 log = logging.getLogger(__name__)
 
-ANSWERS, SEQ, KEYBOARD = "answers", "seq", "kbd"
 KEEP_ANSWERS = 20
 """Answers per user whose buttons still work."""
 STATE_KEYS = (PENDING, PLACE)
