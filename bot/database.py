@@ -115,6 +115,33 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+Statement = tuple[str, Sequence[Any]]
+"""SQL with `?` placeholders, and its parameters."""
+
+
+def _returns_rows(sql: str) -> bool:
+    head = sql.lstrip()[:6].upper()
+    return head == "SELECT" or " RETURNING " in sql.upper()
+
+
+def _sqlite_batch(conn: sqlite3.Connection, statements: list[Statement], durable: bool
+                  ) -> list[Any]:
+    """On the SQLite connection's own thread: one transaction, all or nothing."""
+    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results: list[Any] = []
+        for sql, params in statements:
+            cursor = conn.execute(sql, params)
+            results.append(cursor.fetchall() if _returns_rows(sql) else cursor.rowcount)
+        conn.execute("COMMIT")
+    except BaseException:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
 def json_items(backend: Backend, column: str) -> str:
     """SQL for a table of the texts in a JSON array column, its column named `value`."""
     if backend is Backend.SQLITE:
@@ -230,6 +257,28 @@ class Db:
         except DatabaseError:
             await self.rollback()
             raise
+
+    async def batch(self, statements: Sequence[Statement], *, durable: bool = True) -> list[Any]:
+        """Run statements in one write transaction and return, per statement, its rows (when it
+        is a SELECT or has RETURNING) or the number of rows it changed. With SQLite all of it is
+        one hand-off to the connection's thread instead of one per statement: the bot writes its
+        inbox this way for every message."""
+        if not self._sqlite:
+            results: list[Any] = []
+            async with self.transaction(write=True, durable=durable):
+                for sql, params in statements:
+                    if _returns_rows(sql):
+                        results.append(await self.fetchall(sql, params))
+                    else:
+                        results.append(await self.execute(sql, params))
+            return results
+        conn = self._conn
+        try:
+            # aiosqlite runs every call as a function on its thread (Connection._execute); one
+            # function for the whole transaction saves a thread switch per statement.
+            return await conn._execute(_sqlite_batch, conn._conn, list(statements), durable)
+        except sqlite3.Error as exc:
+            raise _error(exc) from exc
 
     async def rollback(self) -> None:
         """Roll back if a transaction is still open (SQLite ends some on its own, e.g. disk full)."""

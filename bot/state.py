@@ -35,6 +35,7 @@ from bot.database import (
     DatabaseError,
     DatabaseURL,
     Db,
+    Statement,
     lock_key,
     parse_url,
 )
@@ -122,17 +123,13 @@ class StateStore:
         """The pseudonym of a user's row: no Telegram id in the file."""
         return hmac.new(self._secret, f"state:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    @asynccontextmanager
-    async def _transaction(self, durable: bool = False) -> AsyncIterator[Db]:
-        """One serialised write transaction; `durable`: synced to disk at commit (survives a power
-        cut), else only written (survives a killed process). Database errors: StateUnavailable."""
+    async def _batch(self, statements: list[Statement], durable: bool = False) -> list[Any]:
+        """Statements in one write transaction (one thread switch with SQLite)."""
         async with self._lock:
-            db = self._db
-            if db is None:
+            if self._db is None:
                 raise StateUnavailable(f"conversation state {self.path}: closed")
             try:
-                async with db.transaction(write=True, durable=durable):
-                    yield db
+                return await self._db.batch(statements, durable=durable)
             except DatabaseError as exc:
                 raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
 
@@ -151,11 +148,11 @@ class StateStore:
         """Commit a received update (synced to disk). False: it was received before (done, or
         waiting to be answered again after a crash, or on another worker): do not handle it now.
         `owner`: the user (or chat) it belongs to, as from `owner_key`."""
-        async with self._transaction(durable=True) as db:
-            return await db.execute(
-                "INSERT INTO state_inbox (update_id, received, payload, owner) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (update_id) DO NOTHING",
-                (update_id, _now(), json.dumps(payload), owner)) == 1  # ASCII: lone surrogates too
+        [inserted] = await self._batch([(
+            "INSERT INTO state_inbox (update_id, received, payload, owner) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (update_id) DO NOTHING",
+            (update_id, _now(), json.dumps(payload), owner))], durable=True)  # ASCII: surrogates too
+        return inserted == 1
 
     def owner_key(self, kind: str, ident: int) -> str:
         """The pseudonym of an update's owner (a user, or a chat without a user)."""
@@ -165,9 +162,8 @@ class StateStore:
     async def sending(self, update_id: int) -> None:
         """The reply to this update is about to be sent: after a crash it is not sent again
         (Telegram may have it already; a second answer is worse than a missing one)."""
-        async with self._transaction() as db:
-            await db.execute("UPDATE state_inbox SET sending = ? WHERE update_id = ?",
-                             (_now(), update_id))
+        await self._batch([("UPDATE state_inbox SET sending = ? WHERE update_id = ?",
+                             (_now(), update_id))])
 
     async def taken(self, update_id: int) -> bool:
         """True when this update is done or its reply on its way (here or on another worker)."""
@@ -241,13 +237,14 @@ class StateStore:
                      ) -> None:
         """In one transaction: mark updates done (their JSON is dropped) and save users' states
         (`{user_id: data}`; empty or None deletes the row)."""
-        async with self._transaction() as db:
-            now = _now()
-            for update_id in update_ids:
-                await db.execute("UPDATE state_inbox SET done = ?, payload = NULL "
-                                 "WHERE update_id = ?", (now, update_id))
-            for user_id, data in (states or {}).items():
-                await self._save(db, user_id, data, now)
+        now = _now()
+        statements: list[Statement] = [
+            ("UPDATE state_inbox SET done = ?, payload = NULL WHERE update_id = ?", (now, u))
+            for u in update_ids]
+        statements += [s for user_id, data in (states or {}).items()
+                       if (s := self._save_statement(user_id, data, now)) is not None]
+        if statements:
+            await self._batch(statements)
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
             with suppress(StateUnavailable):
                 await self.purge()
@@ -272,22 +269,24 @@ class StateStore:
         return data
 
     async def save(self, user_id: int, data: dict | None) -> None:
-        async with self._transaction() as db:
-            await self._save(db, user_id, data, _now())
+        statement = self._save_statement(user_id, data, _now())
+        if statement is not None:
+            await self._batch([statement])
 
-    async def _save(self, db: Db, user_id: int, data: dict | None, now: str) -> None:
+    def _save_statement(self, user_id: int, data: dict | None, now: str) -> Statement | None:
+        """The statement that saves (or, for empty data, deletes) a user's state; None when the
+        data cannot be saved as JSON (logged)."""
         key = self.user_key(user_id)
         if not data:
-            await db.execute("DELETE FROM state_users WHERE user_key = ?", (key,))
-            return
+            return "DELETE FROM state_users WHERE user_key = ?", (key,)
         try:
             text = json.dumps(data)
         except (TypeError, ValueError) as exc:
             log.warning("conversation state not saved: %s", exc)
-            return
-        await db.execute("INSERT INTO state_users (user_key, data, updated) VALUES (?, ?, ?) "
-                         "ON CONFLICT (user_key) DO UPDATE SET data = excluded.data, "
-                         "updated = excluded.updated", (key, text, now))
+            return None
+        return ("INSERT INTO state_users (user_key, data, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_key) DO UPDATE SET data = excluded.data, "
+                "updated = excluded.updated", (key, text, now))
 
     async def users(self) -> int:
         """How many users have a saved state."""
@@ -299,9 +298,9 @@ class StateStore:
         now = now or datetime.now(UTC)
         cutoff = (now - timedelta(days=self.retention_days)).strftime(_TS)
         done_cutoff = (now - KEEP_DONE).strftime(_TS)
-        async with self._transaction() as db:
-            count = await db.execute("DELETE FROM state_users WHERE updated < ?", (cutoff,))
-            await db.execute("DELETE FROM state_inbox WHERE done < ?", (done_cutoff,))
+        count, _ = await self._batch([
+            ("DELETE FROM state_users WHERE updated < ?", (cutoff,)),
+            ("DELETE FROM state_inbox WHERE done < ?", (done_cutoff,))])
         self._purged_at = time.monotonic()
         return count
 
