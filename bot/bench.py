@@ -338,7 +338,7 @@ def _load_app() -> tuple[Any, Any]:
 
 
 async def _serve_bot(knowledge: Path | None, base_url: str, token: str, workdir: Path,
-                     rate_limit: bool) -> dict[str, Any]:
+                     rate_limit: bool, database: str | None = None) -> dict[str, Any]:
     """The bot process: the real Application polling `base_url` until standard input closes."""
     import asyncio
 
@@ -352,6 +352,7 @@ async def _serve_bot(knowledge: Path | None, base_url: str, token: str, workdir:
         telegram=TelegramConfig(token=token, base_url=base_url, base_file_url=base_url,
                                 persistence_file=workdir / "state.pickle", flood_limit=0),
         hurdles=HurdlesConfig(path=workdir / "hurdles.sqlite", secret="bench-secret"),
+        database_url=database,
     )
     # Telegram itself allows a bot about 30 messages per second overall; the fake server does
     # not, so by default that limit is off and the bot's own capacity is measured.
@@ -365,18 +366,25 @@ async def _serve_bot(knowledge: Path | None, base_url: str, token: str, workdir:
     return {"bot_rss_mb": round(_rss_mb(), 1), "bot_cpu_s": round(cpu, 3)}
 
 
-def bot_worker(knowledge: Path | None, base_url: str, token: str, rate_limit: bool
-               ) -> dict[str, Any]:
+def bot_worker(knowledge: Path | None, base_url: str, token: str, rate_limit: bool,
+               database: str | None = None) -> dict[str, Any]:
+    """The bot with its stores in a temporary SQLite file, or (`database`: a PostgreSQL server)
+    in a schema of its own on that server, dropped afterwards."""
     import asyncio
     import logging
 
+    from bot.database import parse_url, scratch_schema
+
     logging.basicConfig(level=logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="weserbot-e2e-") as tmp:
-        return asyncio.run(_serve_bot(knowledge, base_url, token, Path(tmp), rate_limit))
+    with tempfile.TemporaryDirectory(prefix="weserbot-e2e-") as tmp, contextlib.ExitStack() as on:
+        if database and parse_url(database).dsn:
+            database = on.enter_context(scratch_schema(database))
+        return asyncio.run(_serve_bot(knowledge, base_url, token, Path(tmp), rate_limit,
+                                      database))
 
 
 async def _e2e(knowledge: Path | None, questions: list[str], users: int, messages: int,
-               rate_limit: bool) -> dict[str, Any]:
+               rate_limit: bool, database: str | None = None) -> dict[str, Any]:
     """The users and the fake Bot API here; the bot in a process of its own (as in production,
     where Telegram's servers are elsewhere); both talk HTTP on loopback."""
     import asyncio
@@ -391,6 +399,8 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
             cmd += ["--knowledge", str(knowledge)]
         if rate_limit:
             cmd.append("--rate-limit")
+        if database:
+            cmd += ["--database", database]
         bot = await asyncio.create_subprocess_exec(
             *_python("bot"), *cmd, env=_env(), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -467,6 +477,7 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
         "idle_p99_ms": round(percentile(idle, 99), 2) if idle else None,
         "idle_lost": idle_lost,
         "rate_limit": rate_limit,
+        "database": "PostgreSQL" if database and database.startswith("postgres") else "SQLite",
         "api_calls": calls,
         "harness_cpu_s": round(cpu, 3),
         **stats,
@@ -474,18 +485,18 @@ async def _e2e(knowledge: Path | None, questions: list[str], users: int, message
 
 
 def e2e_worker(knowledge: Path | None, questions: list[str], users: int, messages: int,
-               rate_limit: bool) -> dict[str, Any]:
+               rate_limit: bool, database: str | None = None) -> dict[str, Any]:
     """The end-to-end run; {"skipped": reason} when the application or the fake is missing."""
     import asyncio
 
     try:
-        return asyncio.run(_e2e(knowledge, questions, users, messages, rate_limit))
+        return asyncio.run(_e2e(knowledge, questions, users, messages, rate_limit, database))
     except E2EUnavailable as exc:
         return {"skipped": str(exc)}
 
 
 def run_e2e(source: Path | None, questions_file: Path, users: int, messages: int,
-            rate_limit: bool = False) -> dict[str, Any]:
+            rate_limit: bool = False, database: str | None = None) -> dict[str, Any]:
     """Messages per second and reply time through the real Application and a fake Bot API,
     in a fresh process."""
     if users < 1 or messages < users:
@@ -496,6 +507,8 @@ def run_e2e(source: Path | None, questions_file: Path, users: int, messages: int
         cmd += ["--knowledge", str(source)]
     if rate_limit:
         cmd.append("--rate-limit")
+    if database:
+        cmd += ["--database", database]
     return _run_python(cmd, "e2e")
 
 
@@ -532,7 +545,7 @@ def format_e2e(e2e: dict[str, Any]) -> str:
     limit = "Telegram's 30/s rate limit on" if e2e.get("rate_limit") else "overall rate limit off"
     return (f"e2e: {e2e['users']} users, {e2e['messages']} messages: {e2e['msg_per_s']:.0f} msg/s, "
             f"median {_ms(e2e['median_ms'])} ms, p99 {_ms(e2e['p99_ms'])} ms, "
-            f"lost {e2e['lost']} ({limit})\n"
+            f"lost {e2e['lost']} ({limit}; {e2e.get('database', 'SQLite')})\n"
             f"e2e: one user alone: median {_ms(e2e.get('idle_median_ms'))} ms, "
             f"p99 {_ms(e2e.get('idle_p99_ms'))} ms; bot process {_ms(e2e.get('bot_rss_mb'))} MB, "
             f"{_cpu_ms(e2e.get('bot_cpu_ms_per_msg'))} ms CPU per message under load")
@@ -596,7 +609,7 @@ def setup(p: argparse.ArgumentParser) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from bot.cli import _knowledge_dir
+    from bot.cli import _knowledge_dir, effective_config
     from bot.knowledge import KnowledgeError
 
     source = _knowledge_dir(args)
@@ -634,7 +647,8 @@ def run_bench(args: argparse.Namespace) -> int:
                                             else FULL_ONE_OFF_RUNS)
         if not args.no_e2e:
             log(f"bench: end to end, {users} users, {messages} messages …")
-            result["e2e"] = run_e2e(source, questions_file, users, messages, args.rate_limit)
+            result["e2e"] = run_e2e(source, questions_file, users, messages, args.rate_limit,
+                                    effective_config(args).database_url if args.db else None)
     except (OSError, ValueError, RuntimeError, subprocess.TimeoutExpired, KnowledgeError) as exc:
         print(f"weserbot bench: {exc}", file=sys.stderr)
         return 1
@@ -667,10 +681,12 @@ def _worker_main(argv: list[str]) -> int:
     p.add_argument("--users", type=int, default=E2E_USERS)
     p.add_argument("--messages", type=int, default=E2E_MESSAGES)
     p.add_argument("--rate-limit", action="store_true")
+    p.add_argument("--database")
     args = p.parse_args(argv)
     knowledge = Path(args.knowledge) if args.knowledge else None
     if args.worker == "bot":
-        print(json.dumps(bot_worker(knowledge, args.base_url, args.token, args.rate_limit)))
+        print(json.dumps(bot_worker(knowledge, args.base_url, args.token, args.rate_limit,
+                                    args.database)))
         return 0
     questions = load_questions(Path(args.questions))
     if args.worker == "engine":
@@ -678,7 +694,8 @@ def _worker_main(argv: list[str]) -> int:
 
         result = worker(knowledge or BUNDLED, questions, args.repeat)
     else:
-        result = e2e_worker(knowledge, questions, args.users, args.messages, args.rate_limit)
+        result = e2e_worker(knowledge, questions, args.users, args.messages, args.rate_limit,
+                            args.database)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

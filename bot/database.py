@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -301,6 +302,22 @@ class Db:
             rows = await self.fetchall("SELECT table_name FROM information_schema.tables "
                                        "WHERE table_schema = current_schema()")
         return [row[0] for row in rows]
+
+
+@contextmanager
+def scratch_schema(server: str) -> Iterator[str]:
+    """A new, empty schema on a PostgreSQL server for one run (tests, `weserbot bench`): yields
+    the URL whose tables land in it; the schema is dropped afterwards."""
+    psycopg = _psycopg()
+    name = f"scratch_{secrets.token_hex(6)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{name}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
 
 
 def _psycopg() -> Any:

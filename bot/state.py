@@ -165,23 +165,22 @@ class StateStore:
         await self._batch([("UPDATE state_inbox SET sending = ? WHERE update_id = ?",
                              (_now(), update_id))])
 
-    async def taken(self, update_id: int) -> bool:
-        """True when this update is done or its reply on its way (here or on another worker)."""
-        rows = await self._read("SELECT 1 FROM state_inbox WHERE update_id = ? AND "
-                                "(done IS NOT NULL OR sending IS NOT NULL)", (update_id,))
-        return bool(rows)
-
-    async def waiting_before(self, owner: str, update_id: int) -> list[dict[str, Any]]:
-        """The same owner's updates received before this one (on any worker) and not handled yet,
-        oldest first: they come first."""
+    async def turn(self, owner: str, update_id: int) -> tuple[list[dict[str, Any]], bool]:
+        """Under the owner's lock, before handling `update_id`: the same owner's updates received
+        before it (on any worker) and not handled yet, oldest first (they come first), and
+        whether this update itself is taken already (done, or its reply on its way)."""
         rows = await self._read(
-            "SELECT update_id, payload FROM state_inbox WHERE owner = ? AND update_id < ? AND "
-            "done IS NULL AND sending IS NULL ORDER BY update_id", (owner, update_id))
-        found = []
-        for _, payload in rows:
+            "SELECT update_id, payload, done, sending FROM state_inbox WHERE owner = ? AND "
+            "update_id <= ? AND (update_id = ? OR (done IS NULL AND sending IS NULL)) "
+            "ORDER BY update_id", (owner, update_id, update_id))
+        earlier, taken = [], False
+        for found_id, payload, done, sending in rows:
+            if found_id == update_id:
+                taken = done is not None or sending is not None
+                continue
             with suppress(TypeError, ValueError):
-                found.append(json.loads(payload))
-        return found
+                earlier.append(json.loads(payload))
+        return earlier, taken
 
     @asynccontextmanager
     async def owner_lock(self, owner: str | None) -> AsyncIterator[None]:

@@ -136,12 +136,12 @@ class StateKeeper:
         owner = self._owner(update)
         try:
             async with store.owner_lock(owner):
-                if owner is not None:
-                    for payload in await store.waiting_before(owner, update.update_id):
-                        earlier = Update.de_json(payload, update.get_bot())
-                        await self._handle(earlier, self._app().process_update(earlier),
-                                           lambda: False)
-                if await store.taken(update.update_id):
+                earlier, taken = await store.turn(owner, update.update_id) if owner else ([],
+                                                                                       False)
+                for payload in earlier:
+                    before = Update.de_json(payload, update.get_bot())
+                    await self._handle(before, self._app().process_update(before), lambda: False)
+                if taken:
                     coroutine.close()  # type: ignore[attr-defined]
                     return
                 await self._handle(update, coroutine, idle)

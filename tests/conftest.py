@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -104,20 +102,11 @@ def postgres_server() -> str | None:
     return url or None
 
 
-@contextmanager
 def postgres_schema(server: str):
     """A fresh schema on the test server: yields a database URL whose tables land in it."""
-    import psycopg
+    from bot.database import scratch_schema
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    try:
-        yield f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{name}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute("SET lock_timeout = '10s'")
-            conn.execute(f"DROP SCHEMA {name} CASCADE")
+    return scratch_schema(server)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
