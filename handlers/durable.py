@@ -315,17 +315,32 @@ class StateKeeper:
 
 
 class DurableQueue(asyncio.Queue):
-    """The update queue: an update is in the inbox before python-telegram-bot confirms it."""
+    """The update queue: an update is in the inbox before python-telegram-bot confirms it.
+
+    Once an update is being committed it is also queued, even when the fetching that brought it
+    is cancelled (python-telegram-bot cancels polling at SIGTERM, possibly mid-batch); anything
+    else put here (the application's stop signal) waits for those, so that every update in the
+    inbox is answered before the bot stops."""
 
     def __init__(self) -> None:
         super().__init__()
         self.keeper: StateKeeper | None = None
+        self._receiving: set[asyncio.Task] = set()
 
     async def put(self, item: Any) -> None:
-        if isinstance(item, Update) and self.keeper is not None and not await \
-                self.keeper.received(item):
+        if not isinstance(item, Update):
+            if self._receiving:
+                await asyncio.gather(*self._receiving, return_exceptions=True)
+            await super().put(item)
             return
-        await super().put(item)
+        task = asyncio.ensure_future(self._receive(item))
+        self._receiving.add(task)
+        task.add_done_callback(self._receiving.discard)
+        await asyncio.shield(task)
+
+    async def _receive(self, update: Update) -> None:
+        if self.keeper is None or await self.keeper.received(update):
+            await super().put(update)
 
 
 def _user_id(update: object) -> int | None:
