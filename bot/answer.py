@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.knowledge import KnowledgeBase, Office, Topic
 from bot.resolve import Resolution
+from bot.settings import setting
 
 
 class Reason(StrEnum):
@@ -26,8 +27,7 @@ class Reason(StrEnum):
     SMALL_TALK = "small_talk"
 
 
-CONFIDENT = 0.7
-"""Below this confidence an answer carries a 'please double-check' line."""
+CONFIDENT = setting("confident")
 LOGGED_REASONS = frozenset({Reason.NO_TOPIC, Reason.OUTSIDE_REGION})
 """Reasons logged as candidate hurdles at once; an unanswered needs_place is logged by the bot."""
 

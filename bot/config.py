@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.database import DatabaseURL, parse_url
+from bot.settings import setting
 from bot.yamlfile import LineDict, YamlError, load_yaml
 
-MIN_WEBHOOK_SECRET = 32
-"""Characters a webhook secret token must have at least (Telegram allows 1-256)."""
+MIN_WEBHOOK_SECRET = setting("min_webhook_secret")
 WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """The characters Telegram allows in a secret token."""
 

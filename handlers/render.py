@@ -14,6 +14,7 @@ from bot.answer import CONFIDENT, Answer, Reason
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.render_text import lead, link_title, role_text, source_line
+from bot.settings import setting
 from bot.texts import Texts
 from handlers.texts import LANGS, clip
 
@@ -213,7 +214,7 @@ def cancel_labels(texts: Texts) -> set[str]:
     return {texts.get(lang, "telegram.cancel_button") for lang in LANGS}
 
 
-TOPICS_PER_PAGE = 8
+TOPICS_PER_PAGE = setting("topics_per_page")
 
 
 def topics_view(engine: Engine, lang: str, page: int) -> tuple[str, Markup]:
