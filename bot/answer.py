@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.knowledge import KnowledgeBase, Office, Topic
 from bot.resolve import Resolution
+from bot.roles import Role
 from bot.settings import setting
 
 
@@ -174,10 +175,10 @@ def _cross_kind(topic: Topic, places: list[dict[str, Any]]) -> str:
     """Which of the asker's places lie in two Länder, for the heading of the cross-border line."""
     roles = {p.get("role") for p in places if p.get("districts")}
     directions = {p.get("direction") for p in places if p.get("districts")} - {None}
-    if topic.role == "route_start" or "route_start" in roles:
+    if topic.role == Role.ROUTE_START or Role.ROUTE_START in roles:
         return "route"
-    if directions and topic.role == "residence":
+    if directions and topic.role == Role.RESIDENCE:
         return "move"
-    if "residence" in roles and roles & {"business_site", "site", "property"}:
+    if Role.RESIDENCE in roles and roles & {Role.BUSINESS_SITE, Role.SITE, Role.PROPERTY}:
         return "home_work"
     return "places"

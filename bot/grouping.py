@@ -13,6 +13,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from bot.normalize import fold
+from bot.roles import Role
 from bot.settings import setting
 
 # What each decides: bot/settings.py.
@@ -128,7 +129,7 @@ def _order(place: Mapping[str, Any]) -> int:
         return 0
     if place.get("direction") == "to":
         return 2
-    return 0 if place.get("role") == "residence" else 1
+    return 0 if place.get("role") == Role.RESIDENCE else 1
 
 
 def district_path(places: Iterable[Mapping[str, Any]], districts: Iterable[str] = ()) -> str:
