@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot import keys
-from bot.config import Config, ConfigError, check_webhook_secret
+from bot.config import Config, ConfigError, Mode, check_webhook_secret
 from bot.engine import Engine
 from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
 from bot.hurdles import HurdleStore
@@ -287,7 +287,7 @@ def run(app: Application, config: Config) -> None:
     app.bot_data[SERVICES].reload_on_sighup = True
     if hasattr(signal, "SIGHUP"):  # until the bot is up, a SIGHUP must not end it
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if config.telegram.mode == "webhook":
+    if config.telegram.mode == Mode.WEBHOOK:
         app.run_webhook(**webhook_args(config))
     else:
         app.run_polling(**polling_args(config))
@@ -299,7 +299,7 @@ async def running(app: Application, config: Config) -> AsyncIterator[Application
     await app.initialize()
     try:
         await _post_init(app)
-        if config.telegram.mode == "webhook":
+        if config.telegram.mode == Mode.WEBHOOK:
             await app.updater.start_webhook(**webhook_args(config))
         else:
             await app.updater.start_polling(**polling_args(config))
