@@ -11,6 +11,8 @@ from typing import Any
 
 from bot.knowledge import KnowledgeBase, Office, Topic
 from bot.resolve import Resolution
+from bot.roles import Role
+from bot.settings import setting
 
 
 class Reason(StrEnum):
@@ -26,8 +28,7 @@ class Reason(StrEnum):
     SMALL_TALK = "small_talk"
 
 
-CONFIDENT = 0.7
-"""Below this confidence an answer carries a 'please double-check' line."""
+CONFIDENT = setting("confident")
 LOGGED_REASONS = frozenset({Reason.NO_TOPIC, Reason.OUTSIDE_REGION})
 """Reasons logged as candidate hurdles at once; an unanswered needs_place is logged by the bot."""
 
@@ -174,10 +175,10 @@ def _cross_kind(topic: Topic, places: list[dict[str, Any]]) -> str:
     """Which of the asker's places lie in two Länder, for the heading of the cross-border line."""
     roles = {p.get("role") for p in places if p.get("districts")}
     directions = {p.get("direction") for p in places if p.get("districts")} - {None}
-    if topic.role == "route_start" or "route_start" in roles:
+    if topic.role == Role.ROUTE_START or Role.ROUTE_START in roles:
         return "route"
-    if directions and topic.role == "residence":
+    if directions and topic.role == Role.RESIDENCE:
         return "move"
-    if "residence" in roles and roles & {"business_site", "site", "property"}:
+    if Role.RESIDENCE in roles and roles & {Role.BUSINESS_SITE, Role.SITE, Role.PROPERTY}:
         return "home_work"
     return "places"

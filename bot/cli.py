@@ -50,6 +50,8 @@ SUBCOMMANDS = (
                "bot.run_command", "setup", "run_bot"),
     Subcommand("bench", "measure latency, start-up, memory and end-to-end throughput",
                "bot.bench", "setup", "run_bench"),
+    Subcommand("settings", "print the named thresholds and limits (--markdown: as in README.md)",
+               "bot.settings", "setup", "run"),
 )
 BY_NAME = {command.name: command for command in SUBCOMMANDS}
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bot.database import DatabaseURL, parse_url
+from bot.settings import setting
 from bot.yamlfile import LineDict, YamlError, load_yaml
 
-MIN_WEBHOOK_SECRET = 32
-"""Characters a webhook secret token must have at least (Telegram allows 1-256)."""
+MIN_WEBHOOK_SECRET = setting("min_webhook_secret")
 WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """The characters Telegram allows in a secret token."""
 
@@ -23,12 +24,21 @@ class ConfigError(Exception):
     """A missing or malformed configuration; the message is meant for the operator as is."""
 
 
+class Mode(StrEnum):
+    """How the bot gets its updates (telegram.mode)."""
+
+    POLLING = "polling"
+    """It asks Telegram (getUpdates long polls): works behind any firewall."""
+    WEBHOOK = "webhook"
+    """Telegram calls it at telegram.webhook.url: needs a public https address."""
+
+
 @dataclass
 class TelegramConfig:
     token: str | None = None
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
-    mode: str = "polling"  # polling | webhook
+    mode: Mode = Mode.POLLING
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_path: str = "telegram"
@@ -192,9 +202,11 @@ def load_config(path: Path) -> Config:
     t.base_url = _value(tg, "base_url", str, t.base_url, where, "telegram.base_url")
     t.base_file_url = _value(tg, "base_file_url", str, t.base_file_url, where,
                              "telegram.base_file_url")
-    t.mode = _value(tg, "mode", str, t.mode, where, "telegram.mode")
-    if t.mode not in ("polling", "webhook"):
-        raise ConfigError(f"{where}:{tg.line_of('mode')}: telegram.mode: must be polling or webhook")
+    mode = _value(tg, "mode", str, t.mode, where, "telegram.mode")
+    if mode not in tuple(Mode):
+        raise ConfigError(f"{where}:{tg.line_of('mode')}: telegram.mode: must be "
+                          f"{' or '.join(Mode)}")
+    t.mode = Mode(mode)
     wh = _section(tg, "webhook", where)
     t.webhook_listen = _value(wh, "listen", str, t.webhook_listen, where, "telegram.webhook.listen")
     t.webhook_port = _value(wh, "port", int, t.webhook_port, where, "telegram.webhook.port")
@@ -202,10 +214,10 @@ def load_config(path: Path) -> Config:
     t.webhook_url = _value(wh, "url", str, None, where, "telegram.webhook.url")
     t.webhook_secret = os.environ.get("WESERBOT_WEBHOOK_SECRET") or _value(
         wh, "secret_token", str, None, where, "telegram.webhook.secret_token")
-    if t.mode == "webhook" and not t.webhook_url:
+    if t.mode == Mode.WEBHOOK and not t.webhook_url:
         raise ConfigError(f"{where}:{tg.line_of('mode')}: telegram.webhook.url: needed in "
                           "webhook mode (the public https address Telegram calls)")
-    if t.mode == "webhook" and t.webhook_secret is not None:
+    if t.mode == Mode.WEBHOOK and t.webhook_secret is not None:
         check_webhook_secret(t.webhook_secret, "environment WESERBOT_WEBHOOK_SECRET"
                              if os.environ.get("WESERBOT_WEBHOOK_SECRET")
                              else f"{where}:{wh.line_of('secret_token')}")

@@ -7,10 +7,10 @@ import re
 from html import escape
 from typing import Any
 
+from bot.settings import setting
 from bot.texts import Texts, number
 
-TOP = 3
-"""Causes and cross-border pairs named in the digest."""
+TOP = setting("digest_top")
 
 
 def render_digest(data: dict[str, Any], texts: Texts, lang: str) -> str:

@@ -19,8 +19,9 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-MIN_FUZZY_LENGTH = 5
-"""Shorter words are matched exactly only: one edit in four letters is a different word."""
+from bot.settings import setting
+
+MIN_FUZZY_LENGTH = setting("min_fuzzy_length")
 MOST_EDITS = 3
 """The most edits `max_edits` tolerates for any length."""
 
@@ -34,9 +35,7 @@ def max_edits(length: int) -> int:
     return 2 if length <= 12 else 3
 
 
-SCAN_PER_PROBE = 2
-"""Scoring a word costs about half a probe for a part (slicing, a set, a dict look-up): buckets
-smaller than twice the probes of a look-up are scored whole (measured with `weserbot bench`)."""
+SCAN_PER_PROBE = setting("scan_per_probe")
 
 
 def _probes(limit: int) -> int:

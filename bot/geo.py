@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 from bot.knowledge import KnowledgeBase, Municipality
+from bot.settings import setting
 
-MAX_DISTANCE_KM = 15.0
-"""Farther than this from every town centre, a location is treated as outside the region."""
+MAX_DISTANCE_KM = setting("max_distance")
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -13,17 +13,14 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from bot.normalize import fold
+from bot.roles import Role
+from bot.settings import setting
 
-SIMILARITY = 80
-"""Score (0..100) from which two questions count as the same hurdle. Lower merges more (fewer,
-broader hurdles); higher splits rephrasings of one problem into several."""
-TYPO = 85
-"""rapidfuzz ratio (0..100) from which two content words are the same word misspelt."""
-MIN_PART = 4
-"""Letters a word needs to count as part of a compound ("tauben" in "taubenplage")."""
-SMALLER_WEIGHT = 0.8
-"""How much the shorter question's words decide; the rest is the share of the longer one's, so
-that an exact rephrasing beats one with an extra word, and both beat the threshold."""
+# What each decides: bot/settings.py.
+SIMILARITY = setting("grouping_similarity")
+TYPO = setting("grouping_typo")
+MIN_PART = setting("grouping_min_part")
+SMALLER_WEIGHT = setting("grouping_smaller_weight")
 
 _FILLER_WORDS = """
 ich du er sie es wir ihr mein meine meinen meinem meiner mich mir dich dir uns euch ihnen ihm ihn
@@ -132,7 +129,7 @@ def _order(place: Mapping[str, Any]) -> int:
         return 0
     if place.get("direction") == "to":
         return 2
-    return 0 if place.get("role") == "residence" else 1
+    return 0 if place.get("role") == Role.RESIDENCE else 1
 
 
 def district_path(places: Iterable[Mapping[str, Any]], districts: Iterable[str] = ()) -> str:

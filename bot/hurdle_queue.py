@@ -24,18 +24,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.hurdles import HurdleStore, StoreUnavailable
+from bot.settings import setting
 
 if TYPE_CHECKING:
     from bot.answer import Answer
 
 log = logging.getLogger(__name__)
 
-MAX_WAITING = 10_000
-"""Entries kept in memory while the store is down; past it the oldest are dropped."""
-MAX_WAIT = 0.1
-"""Seconds a reply waits at most for its hurdle to be committed; then it waits in memory."""
-RETRY_EVERY = 30.0
-"""Seconds between attempts to reach the store while entries wait (or it is not open)."""
+# What each decides: bot/settings.py.
+MAX_WAITING = setting("hurdle_max_waiting")
+MAX_WAIT = setting("hurdle_max_wait")
+RETRY_EVERY = setting("hurdle_retry_every")
 
 Opener = Callable[[], Awaitable[HurdleStore]]
 

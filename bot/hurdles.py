@@ -42,6 +42,7 @@ from bot.grouping import (
 )
 from bot.hurdle_status import OPEN, Status
 from bot.keys import create_private
+from bot.settings import setting
 
 if TYPE_CHECKING:
     from bot.answer import Answer
@@ -50,16 +51,14 @@ log = logging.getLogger(__name__)
 
 STATUSES = tuple(Status)
 SCHEMA_VERSION = 4
-MAX_QUESTION = 500
-"""Characters of a question kept: enough for any real question, bounded for abuse."""
-MAX_EXAMPLES = 5
-BUSY_TIMEOUT_MS = 5000
+MAX_QUESTION = setting("hurdle_max_question")
+MAX_EXAMPLES = setting("hurdle_max_examples")
+BUSY_TIMEOUT_MS = setting("hurdle_busy_timeout")
 WRITE_LOCK = "weserbot:hurdles"
 """Writers of the log take turns under this lock (grouping reads, then writes, a hurdle)."""
 NO_LIMIT = 2**62
 """A LIMIT both databases read as none."""
-PURGE_EVERY_S = 24 * 3600
-"""A long-running bot purges expired entries this often, not only when it starts."""
+PURGE_EVERY_S = setting("hurdle_purge_every")
 _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 

@@ -12,9 +12,9 @@ from bot.fuzzy import FuzzyVocabulary
 from bot.knowledge import LANGS, KnowledgeBase
 from bot.lexicon import is_ordinary_word
 from bot.normalize import fold
+from bot.settings import setting
 
-MIN_COMPOUND_PART = 4
-"""Shortest word a compound is split into ("Wohngeld|stelle", "Kita|platz")."""
+MIN_COMPOUND_PART = setting("min_compound_part")
 
 
 class Phrases:
@@ -54,9 +54,8 @@ class PlaceRef:
         return self.kind in ("municipality", "district")
 
 
-LOCALITY_POPULATION = 1000
-"""Assumed size of an Ortsteil, whose population the gazetteer does not give."""
-DISTRICT_POPULATION = 150_000
+LOCALITY_POPULATION = setting("locality_population")
+DISTRICT_POPULATION = setting("district_population")
 
 
 class TopicIndex:

@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from bot.config import MIN_WEBHOOK_SECRET, WEBHOOK_SECRET_CHARS, ConfigError
+from bot.config import MIN_WEBHOOK_SECRET, WEBHOOK_SECRET_CHARS, ConfigError, Mode
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def fill_in(config) -> None:
         missing = [name for name, value in (
             ("hurdles.secret (or WESERBOT_HURDLE_SECRET)", config.hurdles.secret),
             ("telegram.webhook.secret_token (or WESERBOT_WEBHOOK_SECRET)",
-             config.telegram.webhook_secret or config.telegram.mode != "webhook")) if not value]
+             config.telegram.webhook_secret or config.telegram.mode != Mode.WEBHOOK)) if not value]
         if missing:
             raise ConfigError(f"{' and '.join(missing)}: needed with a PostgreSQL database, the "
                               "same for every worker (a key made by one worker would not be "
@@ -80,7 +80,7 @@ def fill_in(config) -> None:
                         "backups of the hurdle log)", "made now in" if created else "kept in",
                         path)
     tg = config.telegram
-    if tg.mode == "webhook" and not tg.webhook_secret:
+    if tg.mode == Mode.WEBHOOK and not tg.webhook_secret:
         path = folder / WEBHOOK_SECRET_FILE
         try:
             tg.webhook_secret, created = kept_secret(path)

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.normalize import fold
+from bot.roles import Role
 from bot.texts import Texts, load_texts
 from bot.yamlfile import LineDict, LineList, Problem, YamlError, load_yaml
 
-ROLES = ("residence", "business_site", "property", "route_start", "site", "event_place")
+ROLES = tuple(Role)
 LANGS = ("de", "en")
 BUNDLED = Path(__file__).resolve().parent.parent / "knowledge"
 TAUGHT = "taught.yaml"

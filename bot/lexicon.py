@@ -14,16 +14,14 @@ import re
 from array import array
 from functools import lru_cache
 
+from bot.settings import setting
+
 LANGUAGES = ("de", "en")
 
-TYPO_MAX_ZIPF = 2.0
-"""A word at least this frequent (Zipf scale: 3 = once per million words) is a real word, never a
-typo of a place name; real typos ("hamlen", "holzmindn") are rare or unknown."""
-ORDINARY_MIN_ZIPF = 3.0
-"""A place name less frequent than this is not an ordinary word, whatever the town's size."""
-ORDINARY_MARGIN = 0.5
-"""How far a name's frequency may exceed what a town of its size explains before it counts as an
-ordinary word too ("Lage", "Enger", "Wenden", "Halle"): such names need a cue to be a place."""
+# What each decides: bot/settings.py.
+TYPO_MAX_ZIPF = setting("typo_max_zipf")
+ORDINARY_MIN_ZIPF = setting("ordinary_min_zipf")
+ORDINARY_MARGIN = setting("ordinary_margin")
 
 
 PLAIN_WORD = re.compile(r"[a-zäöüß]+")
@@ -85,9 +83,9 @@ class FrequentWords:
         return None
 
 
-FREQUENT_FLOOR = 2.0
-"""The lowest value the tests below ask about (TYPO_MAX_ZIPF; ORDINARY_MIN_ZIPF is higher): a
-FrequentWords table with this floor answers them all."""
+FREQUENT_FLOOR = min(TYPO_MAX_ZIPF, ORDINARY_MIN_ZIPF)
+"""The lowest value the tests below ask about: a FrequentWords table with this floor answers them
+all."""
 _frequent: FrequentWords | None = None
 
 

@@ -6,8 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-MAX_CHARS = 2000
-"""Longer messages are cut before matching: no question needs more, and cost must stay bounded."""
+from bot.settings import setting
+
+MAX_CHARS = setting("max_chars")
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 _TOKEN = re.compile(r"[a-z0-9]+")

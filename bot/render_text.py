@@ -9,6 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.answer import CONFIDENT
+from bot.roles import Role
 
 if TYPE_CHECKING:
     from bot.answer import Answer
@@ -38,7 +39,7 @@ def role_text(kb: KnowledgeBase, lang: str, role: str, what: str, for_other: boo
 
 def place_question(kb: KnowledgeBase, answer: Answer) -> str:
     """The question back for the missing place ("In welchem Ort wohnen Sie …?")."""
-    return role_text(kb, answer.lang, answer.needs or "residence", "question", answer.for_other)
+    return role_text(kb, answer.lang, answer.needs or Role.RESIDENCE, "question", answer.for_other)
 
 
 def outside_land(kb: KnowledgeBase, answer: Answer) -> str:
@@ -89,7 +90,7 @@ def lead(kb: KnowledgeBase, answer: Answer) -> str:
                          land=outside_land(kb, answer))
         return t.get(lang, "answer.place_noted", place=answer.place)
     if answer.reason == "needs_place":
-        why = role_text(kb, lang, answer.needs or "residence", "why", answer.for_other)
+        why = role_text(kb, lang, answer.needs or Role.RESIDENCE, "why", answer.for_other)
         parts = [t.get(lang, "answer.needs_place", topic=answer.topic_title, why=why)]
         if answer.choices:
             parts.append(t.get(lang, "answer.choose", towns=", ".join(answer.choices)))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.grouping import land_pair
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, Occurrence
+from bot.settings import setting
 from bot.texts import Texts
 
 if TYPE_CHECKING:
@@ -19,8 +20,7 @@ CAUSE_COLOURS = {"cross_border": "#d95f0e", "no_topic": "#c0392b", "no_place": "
                  "outside_region": "#2980b9", "office_unknown": "#16a085", "unhelpful": "#8e44ad"}
 """One colour per cause (bot.grouping.Cause), cross-border first."""
 OTHER_COLOUR = "#7f8c8d"
-MAX_BARS = 15
-"""Bars per chart; the rest are summed into one 'other' bar so the page stays readable."""
+MAX_BARS = setting("report_max_bars")
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;

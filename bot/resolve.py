@@ -15,16 +15,24 @@ from bot.knowledge import (
     offices_for,
 )
 from bot.normalize import fold
+from bot.roles import Role
+from bot.settings import setting
 from bot.understand import Mention, Understanding
 
 # Which other roles may stand in when the deciding role is not named (a well is usually on one's
 # own ground; a building plot is a site). Generic: no topic or place is named here.
-ROLE_STAND_INS = {"site": ("property", "business_site"), "property": ("site",)}
+ROLE_STAND_INS = {Role.SITE: (Role.PROPERTY, Role.BUSINESS_SITE), Role.PROPERTY: (Role.SITE,)}
 
-PLACE_CERTAINTY = {"name": 1.0, "alias": 0.97, "postcode": 0.95, "locality": 0.93, "district": 0.9}
-FUZZY_PLACE_PENALTY = 0.08
-IMPLICIT_ROLE_PENALTY = 0.05
-MAX_CHOICES = 8
+# What each decides: bot/settings.py.
+PLACE_CERTAINTY = {"name": setting("place_certainty_name"), "alias": setting("place_certainty_alias"),
+                   "postcode": setting("place_certainty_postcode"),
+                   "locality": setting("place_certainty_locality"),
+                   "district": setting("place_certainty_district")}
+"""How sure a place is, by how it was named (PlaceRef.via)."""
+PLACE_CERTAINTY_OTHER = setting("place_certainty_other")
+FUZZY_PLACE_PENALTY = setting("fuzzy_place_penalty")
+IMPLICIT_ROLE_PENALTY = setting("implicit_role_penalty")
+MAX_CHOICES = setting("max_choices")
 
 
 @dataclass
@@ -127,9 +135,9 @@ class Resolver:
         """Mentions that give the deciding place, and whether the role was only implied."""
         mentions = u.mentions
         tiers: list[tuple[list[Mention], bool]] = [([m for m in mentions if m.role == role], False)]
-        if role == "residence" and u.moving:
+        if role == Role.RESIDENCE and u.moving:
             tiers.append(([m for m in mentions if m.direction == "to" and not m.role], False))
-        if role == "route_start":
+        if role == Role.ROUTE_START:
             tiers.append(([m for m in mentions if m.direction == "from" and not m.role], False))
         for stand_in in ROLE_STAND_INS.get(role, ()):
             tiers.append(([m for m in mentions if m.role == stand_in], True))
@@ -137,9 +145,9 @@ class Resolver:
         # A place the message denies the role for is no implied candidate, nor is its namesake.
         unmarked = [m for m in mentions if not m.role
                     and not any((r.kind, r.key) in denied for r in m.refs)]
-        if role == "residence" and u.moving:
+        if role == Role.RESIDENCE and u.moving:
             unmarked = [m for m in unmarked if m.direction != "from"]
-        if role == "route_start":
+        if role == Role.ROUTE_START:
             unmarked = [m for m in unmarked if m.direction != "to"]
         tiers.append((unmarked, True))
         for found, implied in tiers:
@@ -204,7 +212,8 @@ class Resolver:
             return res
         office = next(iter(offered.values()))
         certainty = min(
-            max(PLACE_CERTAINTY.get(r.via, 0.9) for r in m.refs) - FUZZY_PLACE_PENALTY * m.edits
+            max(PLACE_CERTAINTY.get(r.via, PLACE_CERTAINTY_OTHER) for r in m.refs)
+            - FUZZY_PLACE_PENALTY * m.edits
             for m in inside)
         res.reason, res.needs, res.office = "answered", None, office
         res.district = self.kb.districts[deciding_districts.pop()]

@@ -14,9 +14,9 @@ from bot.config import ConfigError
 from bot.engine import Engine
 from bot.hurdles import StoreUnavailable
 from bot.knowledge import KnowledgeError
+from bot.settings import setting
 
-MIN_REDACTED = 12
-"""Secrets shorter than this are not replaced in log lines (see LogHygiene)."""
+MIN_REDACTED = setting("min_redacted")
 QUIET_LOGGERS = ("httpx", "httpcore")
 """Their INFO lines contain request URLs, and a Bot API URL contains the token."""
 PRIVATE_LOGGERS = ("telegram", "apscheduler", "aiosqlite")

@@ -17,13 +17,13 @@ from pathlib import Path
 from bot.grouping import phrase_of
 from bot.knowledge import TAUGHT, KnowledgeBase
 from bot.normalize import fold
+from bot.settings import setting
 
 DRAFTS = "drafts"
 """Folder (in the knowledge folder) for drafted topics; the loader does not read it."""
 NEW = "new"
 """`/teach N new`: draft a new topic instead of teaching an existing one."""
-MAX_PHRASES = 10
-"""Phrasings taken from one hurdle at most."""
+MAX_PHRASES = setting("teach_max_phrases")
 _EMPTY = "taught: []"
 
 Phrasing = tuple[str, str, list[str]]

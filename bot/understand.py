@@ -9,36 +9,23 @@ from bot.index import MIN_COMPOUND_PART, PlaceIndex, PlaceRef, TopicIndex
 from bot.knowledge import KnowledgeBase, Language
 from bot.lexicon import is_real_word
 from bot.normalize import Token, tokenize
+from bot.settings import setting
 
-TOPIC_MIN_SCORE = 0.6
-"""Below this best-phrase score no topic is claimed: asking back beats a wrong office."""
-TOPIC_CLOSE = 0.08
-"""A runner-up within this distance of the best topic is offered as an alternative."""
-TOPIC_ASK = 0.05
-TOPIC_ASK_COVERAGE = 0.75
-"""A runner-up within TOPIC_ASK of the best score whose words explain at least this share of what
-the best topic's words explain makes the bot ask which topic is meant ("Meinten Sie …?") instead
-of answering the best one, when the two answers differ."""
-FUZZY_TOKEN_SIMILARITY = 0.85
-COMPOUND_PART_SIMILARITY = 0.9
-STRAY_PART_SIMILARITY = 0.5
-"""Parts of a compound that no topic explains as a whole ("Hunde|führerschein" is neither dog tax
-nor driving licence) count this much: below TOPIC_MIN_SCORE, so they alone never claim a topic."""
-MOVE_SIMILARITY = 0.8
-"""A move told in other words counts a little less than the word 'Umzug' itself."""
-LOOKBACK = 6
-"""How many words before a place are searched for the word that gives it a role."""
-LOOKAHEAD = 4
-
-LOWERCASE_CONTEXT = 0.9
-"""Share of lower-case words from which a capital letter is a deliberate cue ("wohne in Lage")."""
-DOMINANCE = 2.0
-"""A town of the region this many times larger than every other place of its name is meant by it;
-the others are offered as alternatives. Below that, the bot asks back."""
-REGION_PRIOR = 3.0
-"""People asking this bot live in the region: a place there counts this many times its size."""
-SHORT_NAME_WEIGHT = 0.1
-"""A short form ("Halle" for Halle (Saale)) is weaker evidence of a town than its own name."""
+# What each decides: bot/settings.py.
+TOPIC_MIN_SCORE = setting("topic_min_score")
+TOPIC_CLOSE = setting("topic_close")
+TOPIC_ASK = setting("topic_ask")
+TOPIC_ASK_COVERAGE = setting("topic_ask_coverage")
+FUZZY_TOKEN_SIMILARITY = setting("fuzzy_token_similarity")
+COMPOUND_PART_SIMILARITY = setting("compound_part_similarity")
+STRAY_PART_SIMILARITY = setting("stray_part_similarity")
+MOVE_SIMILARITY = setting("move_similarity")
+LOOKBACK = setting("lookback")
+LOOKAHEAD = setting("lookahead")
+LOWERCASE_CONTEXT = setting("lowercase_context")
+DOMINANCE = setting("dominance")
+REGION_PRIOR = setting("region_prior")
+SHORT_NAME_WEIGHT = setting("short_name_weight")
 
 _POSTCODE = re.compile(r"^\d{5}$")
 

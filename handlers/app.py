@@ -26,10 +26,11 @@ from telegram.ext import (
 )
 
 from bot import keys
-from bot.config import Config, ConfigError, check_webhook_secret
+from bot.config import Config, ConfigError, Mode, check_webhook_secret
 from bot.engine import Engine
 from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
 from bot.hurdles import HurdleStore
+from bot.settings import setting
 from handlers import answers, commands, conversation, staff
 from handlers.context import SERVICES, Services, WeserContext
 from handlers.durable import DurableQueue, StateKeeper
@@ -41,17 +42,13 @@ from handlers.texts import commands as commands_menu
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-POLL_TIMEOUT = 30
-"""Seconds one getUpdates long poll may wait for news."""
-BOOTSTRAP_RETRIES = 0
-"""Extra rounds of the start-up calls (getMe, deleteWebhook/setWebhook): none, as every call is
-already retried by RetryingRateLimiter; an unreachable API then ends the start in seconds."""
-CONNECTION_POOL = 16
-"""Bot API connections: httpx scans the whole pool per request, and the default 256 cost ~20 % CPU
-under load (measured with `weserbot bench --e2e`) while the rate limiter never uses that many."""
-TIMEOUTS = {"connect": 10.0, "read": 15.0, "write": 15.0, "pool": 10.0}
-"""Seconds a Bot API call may take per phase; a call that times out is retried
-(RetryingRateLimiter). The read timeout of getUpdates adds the long-poll time."""
+# What each decides: bot/settings.py.
+POLL_TIMEOUT = setting("poll_timeout")
+BOOTSTRAP_RETRIES = setting("bootstrap_retries")
+CONNECTION_POOL = setting("connection_pool")
+TIMEOUTS = {"connect": setting("connect_timeout"), "read": setting("read_timeout"),
+            "write": setting("write_timeout"), "pool": setting("pool_timeout")}
+"""Seconds a Bot API call may take per phase."""
 NAVIGATION = ("d:", "tp:", "h:p:")
 """Button presses that only move through views (Details, pages): not counted by the flood limit."""
 MEDIA = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
@@ -290,7 +287,7 @@ def run(app: Application, config: Config) -> None:
     app.bot_data[SERVICES].reload_on_sighup = True
     if hasattr(signal, "SIGHUP"):  # until the bot is up, a SIGHUP must not end it
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if config.telegram.mode == "webhook":
+    if config.telegram.mode == Mode.WEBHOOK:
         app.run_webhook(**webhook_args(config))
     else:
         app.run_polling(**polling_args(config))
@@ -302,7 +299,7 @@ async def running(app: Application, config: Config) -> AsyncIterator[Application
     await app.initialize()
     try:
         await _post_init(app)
-        if config.telegram.mode == "webhook":
+        if config.telegram.mode == Mode.WEBHOOK:
             await app.updater.start_webhook(**webhook_args(config))
         else:
             await app.updater.start_polling(**polling_args(config))

@@ -22,6 +22,7 @@ from bot import dialogue
 from bot.answer import Answer
 from bot.dialogue import PENDING, PLACE
 from bot.engine import Context, Engine
+from bot.settings import setting
 from handlers.answers import handoff_offered
 from handlers.context import ANSWERS, KEYBOARD, SEQ, WeserContext
 from handlers.render import (
@@ -39,8 +40,7 @@ from handlers.staff import log_hurdle
 
 log = logging.getLogger(__name__)
 
-KEEP_ANSWERS = 20
-"""Answers per user whose buttons still work."""
+KEEP_ANSWERS = setting("keep_answers")
 STATE_KEYS = (PENDING, PLACE)
 
 

@@ -14,6 +14,8 @@ from bot.answer import CONFIDENT, Answer, Reason
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.render_text import lead, link_title, role_text, source_line
+from bot.roles import Role
+from bot.settings import setting
 from bot.texts import Texts
 from handlers.texts import LANGS, clip
 
@@ -193,7 +195,7 @@ def details_blocks(kb: KnowledgeBase, answer: Answer) -> list[str]:
 def still_open_text(engine: Engine, lang: str, pending: dict) -> str:
     """'Ich warte noch auf den Ort für …': what an open question still needs."""
     kb = engine.kb
-    question = role_text(kb, lang, pending.get("needs") or "residence", "question")
+    question = role_text(kb, lang, pending.get("needs") or Role.RESIDENCE, "question")
     return kb.texts.get(lang, "telegram.still_open",
                         topic=topic_title(engine, pending.get("topic", ""), lang),
                         question=question)
@@ -213,7 +215,7 @@ def cancel_labels(texts: Texts) -> set[str]:
     return {texts.get(lang, "telegram.cancel_button") for lang in LANGS}
 
 
-TOPICS_PER_PAGE = 8
+TOPICS_PER_PAGE = setting("topics_per_page")
 
 
 def topics_view(engine: Engine, lang: str, page: int) -> tuple[str, Markup]:

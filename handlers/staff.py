@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 
 from bot.answer import Answer
 from bot.hurdles import STATUSES, Hurdle, HurdleStore, StoreUnavailable
+from bot.settings import setting
 from bot.texts import number
 from handlers.context import WeserContext
 from handlers.reload import reload_knowledge
@@ -23,9 +24,9 @@ from handlers.texts import clip
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 5
+PAGE_SIZE = setting("staff_page_size")
 MAX_ID = 2**31
-TITLE_CHARS = 200
+TITLE_CHARS = setting("staff_title_chars")
 
 
 def staff_allowed(update: Update, context: WeserContext) -> bool:

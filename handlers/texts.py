@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.settings import setting
 from bot.texts import COMMANDS, STAFF_COMMANDS, Texts
 
 LANGS = ("de", "en")
 DEFAULT_LANG = "de"
 """For users whose Telegram app does not tell their language, and for the staff chat."""
-LABEL_CHARS = 40
-"""Longest button label; longer ones are shortened at a word boundary."""
+LABEL_CHARS = setting("label_chars")
 
 
 def lang_of(language_code: str | None) -> str:

@@ -144,7 +144,7 @@ def test_help_lists_every_subcommand_without_loading_their_modules():
               "'bot.engine', 'telegram', 'aiosqlite') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=60, check=True)
-    for name in ("check", "ask", "eval", "hurdles", "report", "run", "bench"):
+    for name in ("check", "ask", "eval", "hurdles", "report", "run", "bench", "settings"):
         assert f"\n    {name} " in run.stdout
     assert run.stdout.splitlines()[-1] == "[]"
 
