@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-MIGRATION_WAIT_MS = 60_000
-"""How long a starting worker waits for another one that is migrating the same database."""
+from bot.settings import setting
+
+MIGRATION_WAIT_MS = setting("migration_wait")
 
 
 class Backend(StrEnum):

@@ -25,6 +25,7 @@ class Area(StrEnum):
     ANSWERS = "answers"
     HURDLES = "hurdles"
     TELEGRAM = "telegram"
+    STORAGE = "storage"
     SECURITY = "security"
 
 
@@ -39,8 +40,8 @@ class Setting:
     help: str
 
 
-_U, _P, _A, _H, _T, _S = (Area.UNDERSTANDING, Area.PLACES, Area.ANSWERS, Area.HURDLES,
-                          Area.TELEGRAM, Area.SECURITY)
+_U, _P, _A, _H, _T, _D, _S = (Area.UNDERSTANDING, Area.PLACES, Area.ANSWERS, Area.HURDLES,
+                              Area.TELEGRAM, Area.STORAGE, Area.SECURITY)
 
 SETTINGS: tuple[Setting, ...] = (
     # -- understanding a message ------------------------------------------------------------------
@@ -201,6 +202,37 @@ SETTINGS: tuple[Setting, ...] = (
             "How long sending a Bot API request may take."),
     Setting("pool_timeout", 10.0, "s", _T,
             "How long a Bot API call may wait for a free connection of the pool."),
+    Setting("message_max_chars", 1000, "characters", _T,
+            "Characters of a message given to the engine; longer ones are cut (Telegram allows "
+            "4096)."),
+    Setting("max_concurrent_updates", 256, "updates", _T,
+            "Updates handled at once (different users in parallel, one user's in order); a waiting "
+            "update holds a slot, hence generous."),
+    Setting("network_attempts", 4, "attempts", _T,
+            "Tries of a Bot API call that failed with a network error or a 5xx."),
+    Setting("retry_base_delay", 0.5, "s", _T,
+            "The first wait between those tries; it doubles with each (with jitter)."),
+    Setting("max_retries", 3, "retries", _T,
+            "How often a Bot API call is retried after Telegram's 429 (retry after N seconds)."),
+    # -- storage: the inbox, the conversation state, the database --------------------------------
+    Setting("state_busy_timeout", 100, "ms", _D,
+            "The longest a reply waits for a conversation state that another process has locked "
+            "(SQLite) before answering from memory."),
+    Setting("state_keep_done", 172_800, "s", _D,
+            "Done updates are remembered this long (only their id): Telegram keeps an unconfirmed "
+            "update for 24 hours, so one fetched again after a crash is not answered twice."),
+    Setting("state_purge_every", 86_400, "s", _D,
+            "A long-running bot deletes expired states and done updates this often, not only when "
+            "it starts."),
+    Setting("owner_locks", 32, "connections", _D,
+            "PostgreSQL: connections that hold the lock of a user whose update is being handled "
+            "(so that another worker waits for it); more users at the same moment wait for one."),
+    Setting("owner_lock_timeout", 30.0, "s", _D,
+            "PostgreSQL: the longest an update waits for the same user's update on another worker "
+            "(or a free lock connection); then it is answered without the lock."),
+    Setting("migration_wait", 60_000, "ms", _D,
+            "How long a starting worker waits for another one that is migrating the same "
+            "database."),
     # -- security ---------------------------------------------------------------------------------
     Setting("min_webhook_secret", 32, "characters", _S,
             "Characters a webhook secret token must have at least (Telegram allows 1-256)."),

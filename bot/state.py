@@ -40,21 +40,16 @@ from bot.database import (
     parse_url,
 )
 from bot.keys import create_private
+from bot.settings import setting
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 100
-"""The longest a reply may wait for a database that another process has locked."""
-KEEP_DONE = timedelta(days=2)
-"""Done updates are remembered this long (only their id): Telegram keeps an unconfirmed update
-for 24 hours, so one fetched again after a crash is recognised and not answered twice."""
-PURGE_EVERY_S = 24 * 3600
-OWNER_LOCKS = 32
-"""PostgreSQL: connections that hold the lock of a user whose update is being handled (so that
-another worker waits for it); more users at the same moment wait for a free one."""
-OWNER_LOCK_TIMEOUT_S = 30.0
-"""The longest an update waits for the same user's update on another worker."""
+BUSY_TIMEOUT_MS = setting("state_busy_timeout")
+KEEP_DONE = timedelta(seconds=setting("state_keep_done"))
+PURGE_EVERY_S = setting("state_purge_every")
+OWNER_LOCKS = setting("owner_locks")
+OWNER_LOCK_TIMEOUT_S = setting("owner_lock_timeout")
 _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 

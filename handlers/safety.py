@@ -16,11 +16,16 @@ from telegram import Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor
 
+from bot.settings import setting
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_QUESTION = 1000
-"""Characters of a message given to the engine; longer messages are cut (Telegram allows 4096)."""
+MAX_QUESTION = setting("message_max_chars")
+NETWORK_ATTEMPTS = setting("network_attempts")
+RETRY_BASE_DELAY = setting("retry_base_delay")
+MAX_RETRIES = setting("max_retries")
+MAX_CONCURRENT_UPDATES = setting("max_concurrent_updates")
 _INVISIBLE = {"Cc", "Cf", "Cs"}
 """Control, format (zero-width, bidi overrides) and lone surrogate characters."""
 
@@ -68,8 +73,8 @@ class FloodGuard:
             del self._seen[user_id]
 
 
-async def retry_network(call: Callable[[], Awaitable[T]], *, attempts: int = 4,
-                        base_delay: float = 0.5, what: str = "request") -> T:
+async def retry_network(call: Callable[[], Awaitable[T]], *, attempts: int = NETWORK_ATTEMPTS,
+                        base_delay: float = RETRY_BASE_DELAY, what: str = "request") -> T:
     """Await `call()`, retrying network errors and timeouts with exponential backoff.
 
     BadRequest (a NetworkError subclass in python-telegram-bot) is our fault: never retried."""
@@ -92,9 +97,10 @@ class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (overall and per-group limits, waits out 429 RetryAfter `max_retries`
     times) that also retries every Bot API call that failed with a network error or 5xx."""
 
-    def __init__(self, *, network_attempts: int = 4, base_delay: float = 0.5,
+    def __init__(self, *, network_attempts: int = NETWORK_ATTEMPTS,
+                 base_delay: float = RETRY_BASE_DELAY,
                  **limits: Any) -> None:
-        limits.setdefault("max_retries", 3)
+        limits.setdefault("max_retries", MAX_RETRIES)
         super().__init__(**limits)
         self.network_attempts = network_attempts
         self.base_delay = base_delay
@@ -123,7 +129,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     the slot first), hence the generous default; the flood limit keeps any one user's queue short.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
         self._queues: dict[Any, tuple[asyncio.Lock, list[int]]] = {}
         self.keeper: Any = None
