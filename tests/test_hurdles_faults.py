@@ -182,6 +182,27 @@ async def test_with_the_folder_missing_at_start_the_bot_answers_and_writes_once_
     assert "hurdle store closed" in caplog.text  # the bot opened it, the bot closed it
 
 
+async def test_an_unreachable_postgresql_at_start_leaves_the_bot_answering_with_one_warning_each(
+        telegram_api, start_bot, bot_config, caplog):
+    from test_telegram_run import free_port
+
+    bot_config.database_url = f"postgresql://weserbot:pw@127.0.0.1:{free_port()}/weserbot"
+    caplog.set_level(logging.INFO)
+    async with start_bot(config=bot_config, store=None, retry_every=3600) as app:
+        first = await ask(telegram_api, ANNA, QUESTIONS[0])
+        second = await ask(telegram_api, ANNA, "Wo melde ich mein Auto an? Ich wohne in Rinteln.")
+        assert app.bot_data[SERVICES].hurdles.waiting == 1  # kept in memory for later
+    assert first.startswith("Zu dieser Frage habe ich noch keine") and "Schaumburg" in second
+    log_down, lost_at_shutdown = queue_warnings(caplog)  # the hurdle waited in memory to the end
+    assert "1 waiting hurdle(s) are lost" in lost_at_shutdown
+    state_down = [r.getMessage() for r in caplog.records if r.name == "handlers.durable"
+                  and "conversation state unavailable" in r.getMessage()]
+    assert len(state_down) == 1
+    for line in (log_down, *state_down):
+        assert "postgresql://weserbot@127.0.0.1" in line and ":pw@" not in line
+    assert "Traceback" not in caplog.text
+
+
 async def test_past_the_limit_the_oldest_waiting_hurdles_are_dropped_with_one_warning(
         tmp_path, hurdle_answer, caplog):
     folder = tmp_path / "later"
