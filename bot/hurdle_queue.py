@@ -50,6 +50,8 @@ class Waiting:
     at: datetime
     written: bool = False
     group_as: str | None = None
+    then: Callable[[], Awaitable[None]] | None = None
+    """Run once the entry is written, when the caller stopped waiting for it (a slow log)."""
 
 
 class HurdleQueue:
@@ -75,6 +77,7 @@ class HurdleQueue:
         self._changed = asyncio.Condition()
         self._attempt: asyncio.Task | None = None
         self._timer: asyncio.Task | None = None
+        self._follow_ups: set[asyncio.Task] = set()
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -130,10 +133,11 @@ class HurdleQueue:
     # -- writing ----------------------------------------------------------------------------------
     async def log_answer(self, answer: Answer, *, reason: str | None = None,
                          asker: int | str | None = None, feedback_for: str | None = None,
-                         group_as: str | None = None) -> bool:
-        """Log one entry. True: it is committed. False: it waits in memory (the store is down;
-        an attempt to write the queue then runs in the background, so the caller never waits
-        for a locked database)."""
+                         group_as: str | None = None,
+                         then: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """Log one entry. True: it is committed. False: it waits in memory (the store is down or
+        slow; an attempt to write the queue then runs in the background, so the caller never
+        waits for a locked database), and `then` runs once it is written."""
         entry = Waiting(answer, reason, asker, feedback_for, datetime.now(UTC),
                         group_as=group_as)
         if len(self._waiting) >= self.limit:
@@ -148,6 +152,8 @@ class HurdleQueue:
             # Committed before the reply, unless the log is slow: a locked file must not make
             # askers wait in a row (5 s each with SQLite's busy timeout).
             await asyncio.wait({self._attempt}, timeout=MAX_WAIT)
+        if not entry.written:
+            entry.then = then
         return entry.written
 
     async def flush(self) -> int:
@@ -179,6 +185,8 @@ class HurdleQueue:
                 self._waiting.popleft()
                 entry.written = True
                 count += 1
+                if entry.then is not None:
+                    self._follow_up(entry.then)
             self._up(count)
         await self._notify()
         return count
@@ -228,6 +236,18 @@ class HurdleQueue:
                         f", {self.dropped} dropped while it was down" if self.dropped else "")
         self.problem = None
         self.dropped = 0
+
+    def _follow_up(self, then: Callable[[], Awaitable[None]]) -> None:
+        """Run what waited for an entry to be written, as a task of its own (kept referenced)."""
+        async def run() -> None:
+            try:
+                await then()
+            except Exception:  # a follow-up must not end with an unread exception
+                log.exception("hurdle queue: follow-up of a written entry failed")
+
+        task = asyncio.get_running_loop().create_task(run(), name="hurdle-queue-follow-up")
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
 
     def _attempt_soon(self) -> None:
         """One background attempt at a time."""

@@ -137,21 +137,26 @@ async def on_staff_button(update: Update, context: WeserContext) -> None:
 async def log_hurdle(context: WeserContext, answer: Answer, reason: str | None,
                      asker: int, group_as: str | None = None) -> None:
     """Log a hurdle (committed when the log works, else kept in memory until it does) and tell
-    the staff chat when it is a new one. Never raises for a broken store: the person asking still
-    gets their reply, and a broken store is logged once by the queue, not per message."""
+    the staff chat when it is a new one: at once, or once a slow log has written it. Never raises
+    for a broken store: the person asking still gets their reply, and a broken store is logged
+    once by the queue, not per message."""
     hurdles = context.hurdles
     chat_id = context.config.staff_chat_id
     before = await _hurdle_count(context) if chat_id else None
-    written = await hurdles.log_answer(answer, reason=reason, asker=asker, group_as=group_as)
-    if not written or before is None:
-        return
-    after = await _hurdle_count(context)
-    if after is not None and after > before and context.store is not None:
+
+    async def announce_if_new() -> None:
+        after = await _hurdle_count(context)
+        if before is None or after is None or after <= before or context.store is None:
+            return
         try:
             await _announce(context, context.store, chat_id, answer, reason or answer.reason,
                             asker)
         except StoreUnavailable as exc:
             log.info("new hurdle not announced: %s", exc)
+
+    if await hurdles.log_answer(answer, reason=reason, asker=asker, group_as=group_as,
+                                then=announce_if_new if before is not None else None):
+        await announce_if_new()
 
 
 async def _hurdle_count(context: WeserContext) -> int | None:

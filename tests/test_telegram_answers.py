@@ -258,3 +258,20 @@ async def test_one_question_from_two_districts_is_one_hurdle_for_the_staff(
     assert "Namensänderung beantragen in Höxter" in view.plain
     assert missing.plain.startswith("Hürde #2 gibt es nicht")
     assert len([m for m in telegram_api.sent_to(STAFF_CHAT) if m.plain.startswith("🆕")]) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_a_new_hurdle_is_announced_even_when_the_log_was_too_slow_to_wait_for(
+        telegram_api, start_bot, staff_config, hurdle_store, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    async with start_bot(config=staff_config):
+        with closing(sqlite3.connect(tmp_path / "hurdles.sqlite", isolation_level=None)) as cli:
+            cli.execute("BEGIN IMMEDIATE")  # e.g. the staff's CLI, holding the write lock
+            reply = await say(telegram_api, ANNA, PIGEONS)  # answered without waiting for it
+            assert telegram_api.sent_to(STAFF_CHAT) == []
+            cli.execute("COMMIT")
+        [announced] = await telegram_api.wait_for_messages(STAFF_CHAT, 1)
+    assert reply.plain.startswith("Zu dieser Frage habe ich noch keine")
+    assert announced.plain.startswith("🆕 Neue Hürde #1")
