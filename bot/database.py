@@ -4,7 +4,7 @@
 `postgresql://user@host:port/db`. The stores write their SQL once, in the common subset of both
 (`?` placeholders, `ON CONFLICT`, `RETURNING`); `Db` runs it on either driver (aiosqlite, or
 psycopg 3 in async mode) and turns every driver error into `DatabaseError`. The few differences
-that remain are named here (`Dialect`), not spread through the stores.
+that remain are here (`_postgres_sql`, `json_items`, `transaction`, `tables`), not in the stores.
 
 psycopg is imported only when a PostgreSQL URL is opened.
 """
@@ -155,11 +155,12 @@ class Db:
     """One connection, SQLite or PostgreSQL, with the calls the stores use. Not safe for
     concurrent coroutines: a store serialises its use with a lock."""
 
-    def __init__(self, url: DatabaseURL, conn: Any) -> None:
+    def __init__(self, url: DatabaseURL, conn: Any, busy_timeout_ms: int = 5000) -> None:
         self.url = url
         self.backend = url.backend
         self._conn = conn
         self._sqlite = url.backend is Backend.SQLITE
+        self._busy_timeout_ms = busy_timeout_ms
 
     @classmethod
     async def connect(cls, url: DatabaseURL, *, busy_timeout_ms: int) -> Db:
@@ -167,21 +168,26 @@ class Db:
         if url.backend is Backend.SQLITE:
             import aiosqlite
 
+            conn = None
             try:
                 conn = await aiosqlite.connect(url.path, isolation_level=None)
                 await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             except sqlite3.Error as exc:
+                if conn is not None:  # its thread would keep the process alive
+                    await conn.close()
                 raise _error(exc) from exc
-            return cls(url, conn)
-        psycopg = _psycopg()
-        try:
-            conn = await psycopg.AsyncConnection.connect(
-                url.dsn, autocommit=True, connect_timeout=max(1, busy_timeout_ms // 1000 or 5))
-            # A lock held by the other worker is waited for this long, not forever.
-            await conn.execute(f"SET lock_timeout = {max(int(busy_timeout_ms), 1)}")
-        except psycopg.Error as exc:
-            raise _error(exc) from exc
-        return cls(url, conn)
+            return cls(url, conn, busy_timeout_ms)
+        return cls(url, await _pg_connect(url, busy_timeout_ms), busy_timeout_ms)
+
+    async def revive(self) -> None:
+        """PostgreSQL: a connection the server dropped (restarted, or the session was ended) is
+        opened anew, so that a store works again once the server is back; DatabaseError while
+        it is not. (A SQLite connection does not break this way.)"""
+        if not self.broken:
+            return
+        with suppress(Exception):
+            await self._conn.close()
+        self._conn = await _pg_connect(self.url, self._busy_timeout_ms)
 
     async def close(self) -> None:
         with suppress(Exception):
@@ -242,6 +248,7 @@ class Db:
             await self.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             await self.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
         else:
+            await self.revive()
             await self.execute("BEGIN")
             if not durable:
                 await self.execute("SET LOCAL synchronous_commit = off")
@@ -266,14 +273,13 @@ class Db:
         one hand-off to the connection's thread instead of one per statement: the bot writes its
         inbox this way for every message."""
         if not self._sqlite:
-            results: list[Any] = []
-            async with self.transaction(write=True, durable=durable):
-                for sql, params in statements:
-                    if _returns_rows(sql):
-                        results.append(await self.fetchall(sql, params))
-                    else:
-                        results.append(await self.execute(sql, params))
-            return results
+            for attempt in (1, 2):  # once more on a new connection when the server dropped it
+                await self.revive()
+                try:
+                    return await self._pg_batch(statements, durable)
+                except DatabaseError:
+                    if attempt == 2 or not self.broken:
+                        raise
         conn = self._conn
         try:
             # aiosqlite runs every call as a function on its thread (Connection._execute); one
@@ -282,20 +288,39 @@ class Db:
         except sqlite3.Error as exc:
             raise _error(exc) from exc
 
+    async def _pg_batch(self, statements: Sequence[Statement], durable: bool) -> list[Any]:
+        results: list[Any] = []
+        async with self.transaction(write=True, durable=durable):
+            for sql, params in statements:
+                if _returns_rows(sql):
+                    results.append(await self.fetchall(sql, params))
+                else:
+                    results.append(await self.execute(sql, params))
+        return results
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """A SELECT outside a transaction; with PostgreSQL tried once more on a new connection
+        when the server had dropped the old one."""
+        for attempt in (1, 2):
+            await self.revive()
+            try:
+                return await self.fetchall(sql, params)
+            except DatabaseError:
+                if attempt == 2 or not self.broken:
+                    raise
+        raise AssertionError("unreachable")
+
+    @property
+    def broken(self) -> bool:
+        """PostgreSQL: the server dropped the connection (it is opened anew on next use)."""
+        return not self._sqlite and bool(self._conn.broken or self._conn.closed)
+
     async def rollback(self) -> None:
         """Roll back if a transaction is still open (SQLite ends some on its own, e.g. disk full)."""
         with suppress(DatabaseError):
             await self.execute("ROLLBACK")
 
     # -- what differs -----------------------------------------------------------------------------
-    async def table_exists(self, name: str) -> bool:
-        if self._sqlite:
-            sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        else:
-            sql = ("SELECT 1 FROM information_schema.tables WHERE table_schema = "
-                   "current_schema() AND table_name = ?")
-        return await self.fetchone(sql, (name,)) is not None
-
     async def tables(self) -> list[str]:
         if self._sqlite:
             rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -319,6 +344,18 @@ def scratch_schema(server: str) -> Iterator[str]:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute("SET lock_timeout = '10s'")
             conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+async def _pg_connect(url: DatabaseURL, busy_timeout_ms: int) -> Any:
+    psycopg = _psycopg()
+    try:
+        conn = await psycopg.AsyncConnection.connect(
+            url.dsn, autocommit=True, connect_timeout=max(1, busy_timeout_ms // 1000 or 5))
+        # A lock held by the other worker is waited for this long, not forever.
+        await conn.execute(f"SET lock_timeout = {max(int(busy_timeout_ms), 1)}")
+    except psycopg.Error as exc:
+        raise _error(exc) from exc
+    return conn
 
 
 def _psycopg() -> Any:

@@ -133,7 +133,7 @@ class StateStore:
             if self._db is None:
                 raise StateUnavailable(f"conversation state {self.path}: closed")
             try:
-                return await self._db.fetchall(sql, params)
+                return await self._db.read(sql, params)
             except DatabaseError as exc:
                 raise StateUnavailable(f"conversation state {self.path}: {exc}") from exc
 
@@ -202,7 +202,8 @@ class StateStore:
             from psycopg_pool import AsyncConnectionPool
 
             pool = AsyncConnectionPool(self.url.dsn, min_size=1, max_size=OWNER_LOCKS, open=False,
-                                       kwargs={"autocommit": True})
+                                       kwargs={"autocommit": True},
+                                       check=AsyncConnectionPool.check_connection)
             await pool.open()
             self._owner_locks = pool
         return self._owner_locks

@@ -203,6 +203,38 @@ async def test_an_unreachable_postgresql_at_start_leaves_the_bot_answering_with_
     assert "Traceback" not in caplog.text
 
 
+async def test_connections_the_postgresql_server_dropped_are_opened_again(
+        telegram_api, start_bot, bot_config, database):
+    if not bot_config.database_url:
+        pytest.skip("a PostgreSQL server ends sessions; a SQLite file has none")
+    import psycopg
+    from conftest import read_rows
+
+    def end_every_session() -> None:
+        """What a server restart (or an administrator) does to the bot's connections."""
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                         "datname = current_database() AND pid <> pg_backend_pid()")
+
+    async with start_bot(config=bot_config, store=None, retry_every=0.1) as app:
+        queue: HurdleQueue = app.bot_data[SERVICES].hurdles
+        first = await ask(telegram_api, ANNA, QUESTIONS[0])
+        end_every_session()
+        asked_back = await ask(telegram_api, BOB, "Wo melde ich mein Auto an?")
+        end_every_session()
+        second = await ask(telegram_api, ANNA, QUESTIONS[1])
+        answered = await ask(telegram_api, BOB, "Rinteln")  # the state survived the drops
+        await written(queue)
+        state = app.bot_data[SERVICES].state
+        assert state.problem is None
+    assert first.startswith("Zu dieser Frage") and second.startswith("Zu dieser Frage")
+    assert "Schaumburg" not in asked_back and "Schaumburg" in answered
+    logged = [q for (q,) in read_rows(bot_config, "SELECT question FROM entries ORDER BY id")]
+    assert logged == QUESTIONS[:2]
+    inbox = read_rows(bot_config, "SELECT COUNT(*), COUNT(done) FROM state_inbox")
+    assert inbox == [(4, 4)]  # every update committed before it was answered, and done
+
+
 async def test_past_the_limit_the_oldest_waiting_hurdles_are_dropped_with_one_warning(
         tmp_path, hurdle_answer, caplog):
     folder = tmp_path / "later"
