@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 
 class LineDict(dict):
@@ -29,44 +28,46 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-# libyaml's parser when present: the same data and marks, several times faster to load.
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@functools.cache
+def _loader() -> type:
+    """The loader: (C)SafeLoader with line numbers on every mapping and list, duplicate keys
+    refused and dates kept as text. Built on first use, so that a command that parses no YAML
+    (a one-off `weserbot ask` from the engine cache) does not import PyYAML."""
+    import yaml
 
+    # libyaml's parser when present: the same data and marks, several times faster to load.
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    pass
+    def mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in result:
+                # PyYAML silently keeps the last one; in a hand-edited file that hides a mistake.
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is given twice", key_node.start_mark)
+            result[key] = loader.construct_object(value_node, deep=True)
+            result.key_lines[str(key)] = key_node.start_mark.line + 1
+        return result
 
+    def sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
+        result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            # PyYAML silently keeps the last one; in a hand-edited file that hides a mistake.
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key '{key}' is given twice", key_node.start_mark)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[str(key)] = key_node.start_mark.line + 1
-    return result
+    def string_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
+        # Dates stay strings ("2026-11-25"): the knowledge base shows them, it does not compute
+        # with them.
+        return loader.construct_scalar(node)
 
-
-def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return result
-
-
-def _string_timestamp(loader: _Loader, node: yaml.ScalarNode) -> str:
-    # Dates stay strings ("2026-11-25"): the knowledge base shows them, it does not compute with them.
-    return loader.construct_scalar(node)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _string_timestamp)
+    loader = type("_Loader", (base,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, sequence)
+    loader.add_constructor("tag:yaml.org,2002:timestamp", string_timestamp)
+    return loader
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,10 @@ def load_yaml(path: Path, shown_as: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlError(Problem(shown_as, 1, "file", f"cannot be read: {exc}")) from exc
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from (C)SafeLoader
+        return yaml.load(text, Loader=_loader())  # noqa: S506 - derives from (C)SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
