@@ -267,37 +267,43 @@ def run_engine(source: Path | None, sizes: tuple[int, ...], questions_file: Path
 
 
 # -- one-off ask ------------------------------------------------------------------------------------
-def _wall_time(cmd: list[str], runs: int) -> float:
-    """Median seconds `cmd` takes, over `runs` runs after an unmeasured one (which warms the disk
-    and the engine cache, as any earlier command would have)."""
-    times = []
-    for run in range(runs + 1):
-        started = time.perf_counter()
-        done = subprocess.run(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True, timeout=WORKER_TIMEOUT)
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-        if run:
-            times.append(time.perf_counter() - started)
-    return percentile(times, 50)
+def _wall_time(cmd: list[str], cwd: str) -> float:
+    """Seconds one run of `cmd` takes."""
+    started = time.perf_counter()
+    done = subprocess.run(cmd, env=_env(), cwd=cwd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=WORKER_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return time.perf_counter() - started
 
 
 def run_one_off(source: Path | None, runs: int) -> dict[str, Any]:
-    """`weserbot ask QUESTION` as a fresh process, against the bare import of its libraries."""
+    """`weserbot ask QUESTION` as a fresh process, against the bare import of its libraries: run
+    in turn (a drifting machine speed moves both), after an unmeasured pair that warms the disk
+    and the engine cache as any earlier command would have. From an empty folder, as a user runs
+    it: `python -c` would otherwise import a source tree in the current folder instead of the
+    installed package."""
     ask = [sys.executable, "-c", CONSOLE_SCRIPT, "ask", ONE_OFF_QUESTION]
     if source:
-        ask += ["--knowledge", str(source)]
-    baseline = _wall_time([sys.executable, "-c", ONE_OFF_BASELINE], runs)
-    asked = _wall_time(ask, runs)
-    return {"question": ONE_OFF_QUESTION, "runs": runs, "ask_s": round(asked, 3),
-            "baseline": ONE_OFF_BASELINE, "baseline_s": round(baseline, 3),
-            "ratio": round(asked / baseline, 2)}
+        ask += ["--knowledge", str(Path(source).resolve())]
+    baseline = [sys.executable, "-c", ONE_OFF_BASELINE]
+    asked, bare, ratios = [], [], []
+    with tempfile.TemporaryDirectory(prefix="weserbot-one-off-") as cwd:
+        for run in range(runs + 1):
+            b, a = _wall_time(baseline, cwd), _wall_time(ask, cwd)
+            if run:
+                bare.append(b)
+                asked.append(a)
+                ratios.append(a / b)
+    return {"question": ONE_OFF_QUESTION, "runs": runs, "ask_s": round(percentile(asked, 50), 3),
+            "baseline": ONE_OFF_BASELINE, "baseline_s": round(percentile(bare, 50), 3),
+            "ratio": round(percentile(ratios, 50), 2)}
 
 
 def format_one_off(one_off: dict[str, Any]) -> str:
     return (f"one-off ask: {one_off['ask_s']:.2f} s = {one_off['ratio']:.1f}× "
             f"{one_off['baseline']} ({one_off['baseline_s']:.3f} s); "
-            f"median of {one_off['runs']} runs, engine cache warm")
+            f"median of {one_off['runs']} paired runs, engine cache warm")
 
 
 # -- end to end -------------------------------------------------------------------------------------
