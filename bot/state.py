@@ -1,6 +1,6 @@
-"""Conversation state and the inbox of received updates, in SQLite.
+"""Conversation state and the inbox of received updates, in SQLite or PostgreSQL.
 
-By default in the hurdle log's file, in tables of their own (`state_*`), on a connection of
+By default in the hurdle log's database, in tables of their own (`state_*`), on a connection of
 their own. Plain data in and out: no Telegram import.
 
 - **Inbox.** `receive` commits an update (its JSON) before the bot confirms it to Telegram;
@@ -9,6 +9,9 @@ their own. Plain data in and out: no Telegram import.
   update that is already in the inbox is never taken twice.
 - **State.** One row per user, keyed by a pseudonym (a keyed hash of the user id), holding the
   user's conversation data as JSON. Rows unused for `retention_days` are deleted, like hurdles.
+- **Workers.** With PostgreSQL several workers share the tables: `owner_lock` keeps one user's
+  updates to one worker at a time, and `turn` tells it which of them wait, and whether this one
+  was handled already.
 
 Every wait for a locked database is bounded by `busy_timeout_ms` (100 ms by default): a reply
 never waits longer; the caller decides what to do with the failure (StateUnavailable).

@@ -102,13 +102,6 @@ def postgres_server() -> str | None:
     return url or None
 
 
-def postgres_schema(server: str):
-    """A fresh schema on the test server: yields a database URL whose tables land in it."""
-    from bot.database import scratch_schema
-
-    return scratch_schema(server)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path: Path):
     """Where a test's stores live, once per backend: `database` is a SQLite file path (as a
@@ -121,7 +114,9 @@ def database(request, tmp_path: Path):
     server = postgres_server()
     if server is None:
         pytest.skip(f"no PostgreSQL server ({POSTGRES_ENV} is not set)")
-    with postgres_schema(server) as url:
+    from bot.database import scratch_schema
+
+    with scratch_schema(server) as url:  # a schema of its own, dropped afterwards
         yield url
 
 

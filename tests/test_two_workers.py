@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -18,9 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import postgres_schema, postgres_server
+from conftest import postgres_server
 from fake_bot_api import TOKEN, FakeBotApi
 from test_telegram_run import WESERBOT, free_port
+
+from bot.database import scratch_schema
 
 SECRET = "two-workers-webhook-secret-0123456789abcdef"
 CAR = "Wo melde ich mein Auto an?"
@@ -34,7 +37,7 @@ def postgres_url():
     server = postgres_server()
     if server is None:
         pytest.skip("no PostgreSQL server (WESERBOT_TEST_POSTGRES is not set)")
-    with postgres_schema(server) as url:
+    with scratch_schema(server) as url:
         yield url
 
 
@@ -67,7 +70,7 @@ class Proxy:
         lines = head.decode("latin-1").split("\r\n")
         headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
         body = await reader.readexactly(int(headers.get("Content-Length", "0")))
-        update_id = yaml.safe_load(body).get("update_id")
+        update_id = json.loads(body).get("update_id")
         worker = self.route.get(update_id, next(self._turn))
         forwarded = {k: v for k, v in headers.items()
                      if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")}
