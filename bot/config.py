@@ -73,6 +73,8 @@ class Config:
     log_level: str = "INFO"
     state_path: Path | None = None
     """The conversation state and the inbox of updates (SQLite); None: in the hurdle log's file."""
+    takeover_after: float = setting("takeover_after")
+    """Seconds after which a worker answers an update another worker received and left."""
     database_url: str | None = None
     """`database.url`: sqlite:///PATH or postgresql://user@host:port/db for the hurdle log, the
     conversation state and the inbox; None: the SQLite files above."""
@@ -119,12 +121,14 @@ def _section(data: LineDict, key: str, where: str) -> LineDict:
     return value
 
 
-def _value(data: LineDict, key: str, kind: type, default: Any, where: str, name: str) -> Any:
+def _value(data: LineDict, key: str, kind: type | tuple[type, ...], default: Any, where: str,
+           name: str) -> Any:
     value = data.get(key)
     if value is None:
         return default
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        type_name = {str: "a text", int: "a whole number", list: "a list"}.get(kind, kind.__name__)
+        type_name = {str: "a text", int: "a whole number", list: "a list",
+                     (int, float): "a number"}.get(kind) or getattr(kind, "__name__", str(kind))
         raise ConfigError(f"{where}:{data.line_of(key)}: {name}: must be {type_name}")
     return value
 
@@ -132,7 +136,7 @@ def _value(data: LineDict, key: str, kind: type, default: Any, where: str, name:
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"knowledge_dir", "state_path", "log_level", "database", "telegram",
                    "hurdles", "staff"}),
-    "database": frozenset({"url"}),
+    "database": frozenset({"url", "takeover_after"}),
     "telegram": frozenset({"token", "base_url", "base_file_url", "mode", "webhook",
                            "persistence_file", "flood_limit_per_minute"}),
     "telegram.webhook": frozenset({"listen", "port", "path", "url", "secret_token"}),
@@ -188,6 +192,12 @@ def load_config(path: Path) -> Config:
     cfg = Config(source=path)
     cfg.database_url = os.environ.get("WESERBOT_DATABASE_URL") or _value(
         db, "url", str, None, where, "database.url")
+    after = _value(db, "takeover_after", (int, float), cfg.takeover_after, where,
+                   "database.takeover_after")
+    if isinstance(after, bool) or after <= 0:
+        raise ConfigError(f"{where}:{db.line_of('takeover_after')}: database.takeover_after: "
+                          "must be a number of seconds above 0")
+    cfg.takeover_after = float(after)
     if cfg.database_url:
         try:
             parse_url(cfg.database_url)

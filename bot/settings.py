@@ -230,6 +230,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("owner_lock_timeout", 30.0, "s", _D,
             "PostgreSQL: the longest an update waits for the same user's update on another worker "
             "(or a free lock connection); then it is answered without the lock."),
+    Setting("takeover_after", 10.0, "s", _D,
+            "PostgreSQL: an update another worker received this long ago and has not begun to "
+            "answer is taken over (that worker may have died); database.takeover_after in the "
+            "config overrides it."),
     Setting("migration_wait", 60_000, "ms", _D,
             "How long a starting worker waits for another one that is migrating the same "
             "database."),

@@ -211,6 +211,19 @@ class StateStore:
             self._owner_locks = pool
         return self._owner_locks
 
+    async def left_behind(self, older_than_s: float, limit: int = 100) -> list[dict[str, Any]]:
+        """Updates received more than `older_than_s` seconds ago and not begun (no reply on its
+        way, not done), oldest first: with several workers, what a worker that died left."""
+        cutoff = (datetime.now(UTC) - timedelta(seconds=older_than_s)).strftime(_TS)
+        rows = await self._read(
+            "SELECT payload FROM state_inbox WHERE done IS NULL AND sending IS NULL AND "
+            "received < ? ORDER BY update_id LIMIT ?", (cutoff, limit))
+        found = []
+        for (payload,) in rows:
+            with suppress(TypeError, ValueError):
+                found.append(json.loads(payload))
+        return found
+
     async def pending(self) -> tuple[list[dict[str, Any]], int]:
         """Updates received and not answered (a crash came in between), oldest first, and how
         many were cut off while their reply was being sent (those are marked done now). With

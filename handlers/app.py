@@ -49,6 +49,7 @@ CONNECTION_POOL = setting("connection_pool")
 TIMEOUTS = {"connect": setting("connect_timeout"), "read": setting("read_timeout"),
             "write": setting("write_timeout"), "pool": setting("pool_timeout")}
 """Seconds a Bot API call may take per phase."""
+TAKE_OVER_JOB = "take-over"
 NAVIGATION = ("d:", "tp:", "h:p:")
 """Button presses that only move through views (Details, pages): not counted by the flood limit."""
 MEDIA = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
@@ -104,7 +105,15 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
                                       keeper)
     add_handlers(app)
     answers.schedule_digest(app)
+    if config.state_db.dsn and app.job_queue is not None:  # workers may share the inbox
+        app.job_queue.run_repeating(take_over, interval=config.takeover_after,
+                                    first=config.takeover_after, name=TAKE_OVER_JOB)
     return app
+
+
+async def take_over(context: WeserContext) -> None:
+    """Answer what another worker received and left (see StateKeeper.take_over)."""
+    await context.application.bot_data[SERVICES].state.take_over()
 
 
 def add_handlers(app: Application) -> None:

@@ -23,6 +23,7 @@ import inspect
 import json
 import logging
 import pickle
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,8 @@ class StateKeeper:
         """Done updates whose mark could not be written yet."""
         self._dirty: set[int] = set()
         """Users whose data in memory is newer than in the database."""
+        self._taken_over: dict[int, float] = {}
+        """Updates of other workers queued here (id -> when), so that each is queued once."""
 
     def message_key(self, chat_id: int, message_id: int) -> str:
         """A sent message as the state keeps it: no chat id (in a private chat, the user's id)."""
@@ -95,6 +98,32 @@ class StateKeeper:
         if cut_off:
             log.warning("%d message(s) were being answered when the bot stopped unexpectedly; "
                         "they are not answered again (a reply may be missing)", cut_off)
+
+    async def take_over(self) -> int:
+        """Workers sharing PostgreSQL: queue the updates another worker received and left
+        (it died, or is stuck) for database.takeover_after seconds. Handling them takes the
+        user's lock and skips any that worker has answered meanwhile, so none is answered
+        twice. Returns how many were queued."""
+        store, app = self.store, self.app
+        if store is None or app is None or not store.shared:
+            return 0
+        try:
+            left = await store.left_behind(self.config.takeover_after)
+        except StateUnavailable as exc:
+            self._down(exc)
+            return 0
+        now = time.monotonic()
+        for update_id, at in list(self._taken_over.items()):
+            if now - at > 10 * self.config.takeover_after:  # long done: the inbox knows it
+                del self._taken_over[update_id]
+        fresh = [p for p in left if p.get("update_id") not in self._taken_over]
+        for payload in fresh:
+            self._taken_over[payload["update_id"]] = now
+            asyncio.Queue.put_nowait(app.update_queue, Update.de_json(payload, app.bot))
+        if fresh:
+            log.warning("%d message(s) received by another worker and not answered there are "
+                        "answered here", len(fresh))
+        return len(fresh)
 
     async def close(self) -> None:
         if self.store is not None:

@@ -26,6 +26,7 @@ from test_telegram_run import WESERBOT, free_port
 from bot.database import scratch_schema
 
 SECRET = "two-workers-webhook-secret-0123456789abcdef"
+HURDLE_SECRET = "shared-hurdle-secret"
 CAR = "Wo melde ich mein Auto an?"
 TOWNS = {"Rinteln": "Schaumburg", "Hameln": "Hameln-Pyrmont", "Lügde": "Lippe",
          "Holzminden": "Holzminden"}
@@ -87,19 +88,20 @@ class Proxy:
         writer.close()
 
 
-def worker_config(folder: Path, api: FakeBotApi, database: str, port: int, proxy: Proxy) -> Path:
+def worker_config(folder: Path, api: FakeBotApi, database: str, port: int, proxy: Proxy,
+                  takeover_after: float = 10) -> Path:
     """The config of one worker, as an operator writes it: the same database, secrets and public
     URL for both; its own port."""
     folder.mkdir()
     data = {
         "log_level": "INFO",
-        "database": {"url": database},
+        "database": {"url": database, "takeover_after": takeover_after},
         "telegram": {"token": TOKEN, "base_url": api.base_url, "base_file_url": api.base_url,
                      "mode": "webhook",
                      "webhook": {"listen": "127.0.0.1", "port": port, "path": "hook",
                                  "url": f"http://127.0.0.1:{proxy.port}/hook",
                                  "secret_token": SECRET}},
-        "hurdles": {"path": "hurdles.sqlite", "secret": "shared-hurdle-secret",
+        "hurdles": {"path": "hurdles.sqlite", "secret": HURDLE_SECRET,
                     "retention_days": 365},
         "staff": {"user_ids": [900]},
     }
@@ -109,14 +111,15 @@ def worker_config(folder: Path, api: FakeBotApi, database: str, port: int, proxy
 
 
 @asynccontextmanager
-async def two_workers(tmp_path: Path, api: FakeBotApi, database: str
-                      ) -> AsyncIterator[Proxy]:
+async def two_workers(tmp_path: Path, api: FakeBotApi, database: str,
+                      takeover_after: float = 10) -> AsyncIterator[Proxy]:
     ports = [free_port(), free_port()]
     async with Proxy([f"http://127.0.0.1:{p}/hook" for p in ports]) as proxy:
         procs = []
         try:
             for name, port in zip("AB", ports, strict=True):
-                config = worker_config(tmp_path / name, api, database, port, proxy)
+                config = worker_config(tmp_path / name, api, database, port, proxy,
+                                       takeover_after)
                 procs.append(await asyncio.create_subprocess_exec(
                     WESERBOT, "run", "--config", str(config),
                     env={"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp")},
@@ -189,3 +192,22 @@ async def test_one_users_updates_are_handled_in_order_and_none_twice(
     duplicates = [u for u, _, _ in proxy.seen if u % 3 == 0]
     assert duplicates and all(duplicates.count(u) == 2 for u in duplicates)
     assert {w for _, w, status in proxy.seen if status == 200} == {0, 1}
+
+
+async def test_what_a_worker_received_before_it_died_is_answered_by_the_other_once(
+        tmp_path, telegram_api, postgres_url):
+    from bot.state import StateStore
+
+    anna = telegram_api.user(1001, "Anna")
+    message = telegram_api._incoming(anna, None)
+    message["text"] = f"{CAR} Ich wohne in Rinteln."
+    update = {"update_id": 9001, "message": message}
+    async with two_workers(tmp_path, telegram_api, postgres_url, takeover_after=1):
+        # What a third worker does before it dies: the update is in the shared inbox (so
+        # Telegram was told it arrived), and nobody has begun to answer it.
+        store = await StateStore.open(postgres_url, HURDLE_SECRET)
+        await store.receive(update["update_id"], update, store.owner_key("user", anna.id))
+        await store.close()
+        [reply] = await telegram_api.wait_for_messages(anna.id, 1, timeout=30)
+    assert "Schaumburg" in reply.plain
+    assert len(telegram_api.sent_to(anna.id)) == 1  # both workers looked; one answered
