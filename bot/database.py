@@ -12,22 +12,24 @@ psycopg is imported only when a PostgreSQL URL is opened.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.settings import setting
 
 MIGRATION_WAIT_MS = setting("migration_wait")
+T = TypeVar("T")
 
 
 class Backend(StrEnum):
@@ -144,6 +146,17 @@ def _sqlite_batch(conn: sqlite3.Connection, statements: list[Statement], durable
     return results
 
 
+def create_private(path: Path) -> None:
+    """Create an empty file readable by the bot's user only (0600), unless one exists. For a
+    database file: SQLite gives its -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def json_items(backend: Backend, column: str) -> str:
     """SQL for a table of the texts in a JSON array column, its column named `value`."""
     if backend is Backend.SQLITE:
@@ -178,6 +191,22 @@ class Db:
                 raise _error(exc) from exc
             return cls(url, conn, busy_timeout_ms)
         return cls(url, await _pg_connect(url, busy_timeout_ms), busy_timeout_ms)
+
+    @classmethod
+    async def open(cls, url: DatabaseURL, *, busy_timeout_ms: int,
+                   setup: Callable[[Db], Awaitable[None]]) -> Db:
+        """Connect (a SQLite file is created readable by the bot's user only) and run `setup`
+        (settings, migrations); a connection whose setup failed is closed, as its SQLite thread
+        would keep the process alive. Raises what failed: OSError, DatabaseError or setup's own."""
+        if url.path is not None:
+            create_private(url.path)
+        db = await cls.connect(url, busy_timeout_ms=busy_timeout_ms)
+        try:
+            await setup(db)
+        except BaseException:
+            await db.close()
+            raise
+        return db
 
     async def revive(self) -> None:
         """PostgreSQL: a connection the server dropped (restarted, or the session was ended) is
@@ -273,13 +302,7 @@ class Db:
         one hand-off to the connection's thread instead of one per statement: the bot writes its
         inbox this way for every message."""
         if not self._sqlite:
-            for attempt in (1, 2):  # once more on a new connection when the server dropped it
-                await self.revive()
-                try:
-                    return await self._pg_batch(statements, durable)
-                except DatabaseError:
-                    if attempt == 2 or not self.broken:
-                        raise
+            return await self._retried(lambda: self._pg_batch(statements, durable))
         conn = self._conn
         try:
             # aiosqlite runs every call as a function on its thread (Connection._execute); one
@@ -301,14 +324,19 @@ class Db:
     async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """A SELECT outside a transaction; with PostgreSQL tried once more on a new connection
         when the server had dropped the old one."""
-        for attempt in (1, 2):
-            await self.revive()
-            try:
-                return await self.fetchall(sql, params)
-            except DatabaseError:
-                if attempt == 2 or not self.broken:
-                    raise
-        raise AssertionError("unreachable")
+        return await self._retried(lambda: self.fetchall(sql, params))
+
+    async def _retried(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work` on a live connection, and once more on a new one when the server dropped the
+        connection during it (a restart, a failover): it is one transaction, all or nothing."""
+        await self.revive()
+        try:
+            return await work()
+        except DatabaseError:
+            if not self.broken:
+                raise
+        await self.revive()
+        return await work()
 
     @property
     def broken(self) -> bool:

@@ -41,7 +41,6 @@ from bot.grouping import (
     land_pair,
 )
 from bot.hurdle_status import OPEN, Status
-from bot.keys import create_private
 from bot.settings import setting
 
 if TYPE_CHECKING:
@@ -306,17 +305,9 @@ class HurdleStore:
             raise StoreUnavailable(f"hurdle log {url.path}: the folder {url.path.parent} does not "
                                    "exist (create it, or set hurdles.path in the config)",
                                    transient=True)
-        db: Db | None = None
         try:
-            if url.path is not None:
-                create_private(url.path)
-            db = await Db.connect(url, busy_timeout_ms=busy_timeout_ms)
-            if db.backend is Backend.SQLITE:
-                await _configure(db)
-            await _migrate(db)
+            db = await Db.open(url, busy_timeout_ms=busy_timeout_ms, setup=_setup)
         except (DatabaseError, StoreUnavailable, OSError) as exc:
-            if db is not None:
-                await db.close()
             cause = None if isinstance(exc, StoreUnavailable) else exc
             raise StoreUnavailable(f"hurdle log {url.display}: {exc}") from cause
         store = cls(db, secret, retention_days)
@@ -763,6 +754,12 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+async def _setup(db: Db) -> None:
+    if db.backend is Backend.SQLITE:
+        await _configure(db)
+    await _migrate(db)
 
 
 async def _configure(db: Db) -> None:

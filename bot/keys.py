@@ -18,17 +18,6 @@ WEBHOOK_SECRET_FILE = "weserbot-webhook.secret"
 """Next to the hurdle log: the webhook's secret token when telegram.webhook.secret_token is not set."""
 
 
-def create_private(path: Path) -> None:
-    """Create an empty file readable by the bot's user only (0600), unless one exists. For a
-    database: SQLite gives its -wal and -shm files the same mode."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    os.fchmod(fd, 0o600)
-    os.close(fd)
-
-
 def kept_secret(path: Path) -> tuple[str, bool]:
     """The secret in `path`, or a new random one written there (0600). Returns it and whether it
     was created now. Raises OSError when the file can be neither read nor created."""

@@ -42,7 +42,6 @@ from bot.database import (
     lock_key,
     parse_url,
 )
-from bot.keys import create_private
 from bot.settings import setting
 
 log = logging.getLogger(__name__)
@@ -85,18 +84,9 @@ class StateStore:
         if url.path is not None and not url.path.parent.is_dir():
             raise StateUnavailable(f"conversation state {url.display}: the folder "
                                    f"{url.path.parent} does not exist")
-        db = None
         try:
-            if url.path is not None:
-                create_private(url.path)
-            db = await Db.connect(url, busy_timeout_ms=busy_timeout_ms)
-            if db.backend is Backend.SQLITE:
-                await db.execute("PRAGMA journal_mode = WAL")
-                await db.execute("PRAGMA secure_delete = ON")
-            await _migrate(db)
+            db = await Db.open(url, busy_timeout_ms=busy_timeout_ms, setup=_setup)
         except (OSError, DatabaseError) as exc:
-            if db is not None:
-                await db.close()
             raise StateUnavailable(f"conversation state {url.display}: {exc}") from exc
         store = cls(db, secret, retention_days)
         with suppress(StateUnavailable):
@@ -314,6 +304,13 @@ class StateStore:
             ("DELETE FROM state_inbox WHERE done < ?", (done_cutoff,))])
         self._purged_at = time.monotonic()
         return count
+
+
+async def _setup(db: Db) -> None:
+    if db.backend is Backend.SQLITE:
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA secure_delete = ON")
+    await _migrate(db)
 
 
 # Migrations are history: never edit one that has shipped, add the next version instead.
