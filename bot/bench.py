@@ -337,7 +337,7 @@ def _load_app() -> tuple[Any, Any]:
         limiter = importlib.import_module("handlers.safety").RetryingRateLimiter
     except (ImportError, AttributeError) as exc:
         raise E2EUnavailable(f"the Telegram application cannot be imported ({exc})") from exc
-    for name in ("build_application", "running"):
+    for name in ("build_application", "running", "fast_event_loop"):
         if not hasattr(app_module, name):
             raise E2EUnavailable(f"handlers/app.py has no {name}()")
     return app_module, limiter
@@ -385,6 +385,7 @@ def bot_worker(knowledge: Path | None, base_url: str, token: str, rate_limit: bo
     with tempfile.TemporaryDirectory(prefix="weserbot-e2e-") as tmp, contextlib.ExitStack() as on:
         if database and parse_url(database).dsn:
             database = on.enter_context(scratch_schema(database))
+        _load_app()[0].fast_event_loop()  # as `weserbot run` does
         return asyncio.run(_serve_bot(knowledge, base_url, token, Path(tmp), rate_limit,
                                       database))
 

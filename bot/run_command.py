@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
@@ -17,7 +18,7 @@ from bot.knowledge import KnowledgeError
 from bot.settings import setting
 
 MIN_REDACTED = setting("min_redacted")
-QUIET_LOGGERS = ("httpx", "httpcore")
+QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp")
 """Their INFO lines contain request URLs, and a Bot API URL contains the token."""
 PRIVATE_LOGGERS = ("telegram", "apscheduler", "aiosqlite")
 """Their DEBUG lines carry whole updates or the SQL arguments that store them (names, user ids,
@@ -84,7 +85,10 @@ def run_bot(args: argparse.Namespace) -> int:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.root.level))
         for name in PRIVATE_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.INFO, logging.root.level))
+        started = time.perf_counter()
         engine = Engine.load(config.knowledge_dir)
+        logging.getLogger("weserbot").debug("knowledge base loaded: %d topics in %.2f s",
+                                            len(engine.kb.topics), time.perf_counter() - started)
         from handlers.app import build_application, run
 
         app = build_application(config, engine)

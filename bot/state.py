@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -32,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import jsontext
 from bot.database import (
     MIGRATION_WAIT_MS,
     Backend,
@@ -61,6 +61,12 @@ class StateUnavailable(Exception):
 
 def _now() -> str:
     return datetime.now(UTC).strftime(_TS)
+
+
+def encode_state(data: dict | None) -> str | None:
+    """A user's data as the state keeps it: JSON text, or None when there is nothing to keep (the
+    row is deleted). TypeError or ValueError when JSON cannot hold it."""
+    return jsontext.dumps(data) if data else None
 
 
 class StateStore:
@@ -139,7 +145,7 @@ class StateStore:
         [inserted] = await self._batch([(
             "INSERT INTO state_inbox (update_id, received, payload, owner) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (update_id) DO NOTHING",
-            (update_id, _now(), json.dumps(payload), owner))], durable=True)  # ASCII: surrogates too
+            (update_id, _now(), jsontext.dumps(payload), owner))], durable=True)  # ASCII: surrogates too
         return inserted == 1
 
     def owner_key(self, kind: str, ident: int) -> str:
@@ -167,7 +173,7 @@ class StateStore:
                 taken = done is not None or sending is not None
                 continue
             with suppress(TypeError, ValueError):
-                earlier.append(json.loads(payload))
+                earlier.append(jsontext.loads(payload))
         return earlier, taken
 
     @asynccontextmanager
@@ -211,7 +217,7 @@ class StateStore:
         found = []
         for (payload,) in rows:
             with suppress(TypeError, ValueError):
-                found.append(json.loads(payload))
+                found.append(jsontext.loads(payload))
         return found
 
     async def pending(self) -> tuple[list[dict[str, Any]], int]:
@@ -226,7 +232,7 @@ class StateStore:
                 cut_off.append(update_id)
                 continue
             try:
-                found.append(json.loads(payload))
+                found.append(jsontext.loads(payload))
             except (TypeError, ValueError):
                 log.warning("received update %s cannot be read back; it is skipped", update_id)
                 cut_off.append(update_id)
@@ -234,16 +240,16 @@ class StateStore:
             await self.finish(cut_off)
         return found, len(cut_off)
 
-    async def finish(self, update_ids: list[int], states: dict[int, dict | None] | None = None
+    async def finish(self, update_ids: list[int], states: dict[int, str | None] | None = None
                      ) -> None:
         """In one transaction: mark updates done (their JSON is dropped) and save users' states
-        (`{user_id: data}`; empty or None deletes the row)."""
+        (`{user_id: encode_state(data)}`; None deletes the row)."""
         now = _now()
         statements: list[Statement] = [
             ("UPDATE state_inbox SET done = ?, payload = NULL WHERE update_id = ?", (now, u))
             for u in update_ids]
-        statements += [s for user_id, data in (states or {}).items()
-                       if (s := self._save_statement(user_id, data, now)) is not None]
+        statements += [self._save_statement(user_id, text, now)
+                       for user_id, text in (states or {}).items()]
         if statements:
             await self._batch(statements)
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
@@ -259,7 +265,7 @@ class StateStore:
         if not rows:
             return {}
         try:
-            data = json.loads(rows[0][0])
+            data = jsontext.loads(rows[0][0])
             if not isinstance(data, dict):
                 raise ValueError("not a mapping")
         except (TypeError, ValueError) as exc:
@@ -270,21 +276,19 @@ class StateStore:
         return data
 
     async def save(self, user_id: int, data: dict | None) -> None:
-        statement = self._save_statement(user_id, data, _now())
-        if statement is not None:
-            await self._batch([statement])
-
-    def _save_statement(self, user_id: int, data: dict | None, now: str) -> Statement | None:
-        """The statement that saves (or, for empty data, deletes) a user's state; None when the
-        data cannot be saved as JSON (logged)."""
-        key = self.user_key(user_id)
-        if not data:
-            return "DELETE FROM state_users WHERE user_key = ?", (key,)
+        """Save (empty data: delete) a user's state; data JSON cannot hold is not saved (logged)."""
         try:
-            text = json.dumps(data)
+            text = encode_state(data)
         except (TypeError, ValueError) as exc:
             log.warning("conversation state not saved: %s", exc)
-            return None
+            return
+        await self._batch([self._save_statement(user_id, text, _now())])
+
+    def _save_statement(self, user_id: int, text: str | None, now: str) -> Statement:
+        """The statement that saves a user's state (JSON text), or deletes it (None)."""
+        key = self.user_key(user_id)
+        if text is None:
+            return "DELETE FROM state_users WHERE user_key = ?", (key,)
         return ("INSERT INTO state_users (user_key, data, updated) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_key) DO UPDATE SET data = excluded.data, "
                 "updated = excluded.updated", (key, text, now))

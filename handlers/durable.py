@@ -20,17 +20,16 @@ import contextvars
 import hashlib
 import hmac
 import inspect
-import json
 import logging
 import pickle
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 
-from bot.state import StateStore, StateUnavailable
+from bot.state import StateStore, StateUnavailable, encode_state
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -38,6 +37,9 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 log = logging.getLogger(__name__)
+
+_UNSAVED = object()
+"""An update whose user's state was not saved with its done mark yet."""
 
 CURRENT: contextvars.ContextVar[Update | None] = contextvars.ContextVar("weserbot_update",
                                                                           default=None)
@@ -55,8 +57,8 @@ class StateKeeper:
         self.store: StateStore | None = None
         self.problem: str | None = None
         self.app: Application | None = None
-        self._finished: dict[int, str] = {}
-        """Updates in progress already marked done -> the state saved with them (JSON)."""
+        self._finished: dict[int, str | None] = {}
+        """Updates in progress already marked done -> their user's state saved with them."""
         self._sending: set[int] = set()
         """Updates in progress whose answer is on its way."""
         self._unfinished: list[int] = []
@@ -248,10 +250,12 @@ class StateKeeper:
         else queued, so their data leaves memory once it is saved."""
         user_id = _user_id(update)
         update_id = update.update_id if isinstance(update, Update) else None
-        saved = self._finished.pop(update_id, None) if update_id is not None else None
+        saved = self._finished.pop(update_id, _UNSAVED) if update_id is not None else _UNSAVED
         self._sending.discard(update_id)
-        if isinstance(update, Update) and (saved is None or saved != self._snapshot(user_id)):
-            await self._finish(update)
+        if isinstance(update, Update):
+            now = self._encoded([user_id] if user_id is not None else [])
+            if saved is _UNSAVED or saved != now.get(user_id):
+                await self._finish(update, now)
         if (idle and user_id is not None and self.store is not None and self.app is not None
                 and user_id not in self._dirty):
             self.app.drop_user_data(user_id)
@@ -268,44 +272,51 @@ class StateKeeper:
                 self._dirty.add(user_id)
 
     # -- internals --------------------------------------------------------------------------------
-    def _snapshot(self, user_id: int | None) -> str:
-        if user_id is None or self.app is None or user_id not in self.app.user_data:
-            return "{}"
-        return json.dumps(self.app.user_data[user_id], sort_keys=True, default=str)
+    def _encoded(self, user_ids: Iterable[int]) -> dict[int, str | None]:
+        """Users' data in memory as the state saves it (None: nothing to keep); data JSON cannot
+        hold is left out with a warning, and stays in memory only."""
+        found: dict[int, str | None] = {}
+        for user_id in user_ids:
+            data = self.app.user_data.get(user_id) if self.app is not None else None
+            try:
+                found[user_id] = encode_state(data)
+            except (TypeError, ValueError) as exc:
+                log.warning("conversation state not saved: %s", exc)
+        return found
 
-    async def _finish(self, update: Update) -> str:
-        """Mark `update` done with its user's current state; returns that state (JSON)."""
+    async def _finish(self, update: Update, encoded: dict[int, str | None] | None = None
+                      ) -> str | None:
+        """Mark `update` done with its user's current state (`encoded`, when the caller has it
+        already); returns that state as saved."""
         user_id = _user_id(update)
-        snapshot = self._snapshot(user_id)
+        if encoded is None:
+            encoded = self._encoded([user_id] if user_id is not None else [])
         if self.store is None:
-            return snapshot
+            return encoded.get(user_id)
         ids = [*self._unfinished, update.update_id]
-        users = {u: self._data(u) for u in {*self._dirty, *([user_id] if user_id else [])}}
+        owners = {*self._dirty, *([user_id] if user_id is not None else [])}
+        states = {**self._encoded(owners - encoded.keys()),
+                  **{u: text for u, text in encoded.items() if u in owners}}
         try:
-            await self.store.finish(ids, users)
+            await self.store.finish(ids, states)
         except StateUnavailable as exc:
             self._down(exc)
             self._unfinished = ids
-            self._dirty.update(users)
-            return snapshot
+            self._dirty.update(owners)
+            return encoded.get(user_id)
         self._unfinished = []
         self._dirty.clear()
         self._up()
-        return snapshot
+        return encoded.get(user_id)
 
     async def _catch_up(self) -> None:
         assert self.store is not None
         try:
-            await self.store.finish(self._unfinished, {u: self._data(u) for u in self._dirty})
+            await self.store.finish(self._unfinished, self._encoded(self._dirty))
         except StateUnavailable as exc:
             log.error("conversation state still unavailable at shutdown: %s", exc)
             return
         self._unfinished, self._dirty = [], set()
-
-    def _data(self, user_id: int) -> dict[str, Any] | None:
-        if self.app is None or user_id not in self.app.user_data:
-            return None
-        return dict(self.app.user_data[user_id])
 
     async def _import_pickle(self, path: Path | None) -> None:
         """The conversation state of an older WeserBot (PicklePersistence): taken over once, then

@@ -1,0 +1,30 @@
+"""JSON text in the database: orjson where it can, the standard library where orjson refuses.
+
+The bot writes a user's conversation state and each received update as JSON for every message;
+orjson does that several times faster. It refuses lone surrogates (Telegram text can carry them,
+and `json` escapes them) and non-string keys (`json` turns them into strings): those go the slow
+way and read back the same.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+
+def dumps(value: Any) -> str:
+    """JSON text for `value`; TypeError or ValueError when JSON cannot hold it."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value)
+
+
+def loads(text: str | bytes) -> Any:
+    """The value of JSON text; ValueError when it is not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

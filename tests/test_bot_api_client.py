@@ -1,0 +1,64 @@
+"""The Bot API client (aiohttp) and the JSON the state is stored as: the same behaviour as the
+libraries they replace, faults included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from telegram.error import NetworkError, TimedOut
+
+from bot import jsontext
+from bot.fake_bot_api import TOKEN
+from handlers.bot_api import AiohttpRequest
+
+LIMITS = {"connect_timeout": 1.0, "read_timeout": 0.3, "write_timeout": 1.0, "pool_timeout": 1.0}
+
+
+@pytest.fixture
+async def client():
+    request = AiohttpRequest(4, **LIMITS)
+    await request.initialize()
+    yield request
+    await request.shutdown()
+
+
+async def test_a_call_returns_the_bot_apis_result(client, telegram_api):
+    result = await client.post(f"{telegram_api.base_url}{TOKEN}/getMe")
+    assert result["is_bot"] is True
+
+
+async def test_a_server_that_does_not_answer_is_a_timeout(client):
+    async def silent(reader, writer):
+        await reader.read(1)
+        await asyncio.Event().wait()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(TimedOut):
+            await client.post(f"http://127.0.0.1:{port}/botTOKEN/getMe")
+    finally:
+        server.close()
+
+
+async def test_a_closed_port_is_a_network_error_without_the_token(client):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(NetworkError) as caught:
+        await client.post(f"http://127.0.0.1:{port}/botSECRET-TOKEN/getMe")
+    assert not isinstance(caught.value, TimedOut)
+    assert "SECRET-TOKEN" not in str(caught.value)
+
+
+def test_state_json_keeps_what_orjson_refuses():
+    odd = {"text": "broken \ud83d half", "keys": {1: "a"}, "name": "Lügde"}
+    assert jsontext.loads(jsontext.dumps(odd)) == json.loads(json.dumps(odd))
+    assert jsontext.loads('{"a": "\\ud83d"}') == {"a": "\ud83d"}
+    with pytest.raises(TypeError):
+        jsontext.dumps({"x": object()})
+    with pytest.raises(ValueError):
+        jsontext.loads("{not json")
