@@ -128,11 +128,11 @@ def _returns_rows(sql: str) -> bool:
     return head == "SELECT" or " RETURNING " in sql.upper()
 
 
-def _sqlite_batch(conn: sqlite3.Connection, statements: list[Statement], durable: bool
-                  ) -> list[Any]:
+def _sqlite_batch(conn: sqlite3.Connection, statements: list[Statement], durable: bool,
+                  write: bool) -> list[Any]:
     """On the SQLite connection's own thread: one transaction, all or nothing."""
     conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
     try:
         results: list[Any] = []
         for sql, params in statements:
@@ -296,24 +296,27 @@ class Db:
             await self.rollback()
             raise
 
-    async def batch(self, statements: Sequence[Statement], *, durable: bool = True) -> list[Any]:
-        """Run statements in one write transaction and return, per statement, its rows (when it
-        is a SELECT or has RETURNING) or the number of rows it changed. With SQLite all of it is
-        one hand-off to the connection's thread instead of one per statement: the bot writes its
-        inbox this way for every message."""
+    async def batch(self, statements: Sequence[Statement], *, durable: bool = True,
+                    write: bool = True) -> list[Any]:
+        """Run statements in one transaction (`write=False`: they only read) and return, per
+        statement, its rows (when it is a SELECT or has RETURNING) or the number of rows it
+        changed. With SQLite all of it is one hand-off to the connection's thread instead of one
+        per statement: the bot writes its inbox this way for every message."""
         if not self._sqlite:
-            return await self._retried(lambda: self._pg_batch(statements, durable))
+            return await self._retried(lambda: self._pg_batch(statements, durable, write))
         conn = self._conn
         try:
             # aiosqlite runs every call as a function on its thread (Connection._execute); one
             # function for the whole transaction saves a thread switch per statement.
-            return await conn._execute(_sqlite_batch, conn._conn, list(statements), durable)
+            return await conn._execute(_sqlite_batch, conn._conn, list(statements), durable,
+                                       write)
         except sqlite3.Error as exc:
             raise _error(exc) from exc
 
-    async def _pg_batch(self, statements: Sequence[Statement], durable: bool) -> list[Any]:
+    async def _pg_batch(self, statements: Sequence[Statement], durable: bool, write: bool
+                        ) -> list[Any]:
         results: list[Any] = []
-        async with self.transaction(write=True, durable=durable):
+        async with self.transaction(write=write, durable=durable):
             for sql, params in statements:
                 if _returns_rows(sql):
                     results.append(await self.fetchall(sql, params))

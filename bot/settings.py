@@ -190,9 +190,8 @@ SETTINGS: tuple[Setting, ...] = (
             "call is already retried by RetryingRateLimiter; an unreachable API then ends the start "
             "in seconds."),
     Setting("connection_pool", 16, "connections", _T,
-            "Bot API connections: httpx scans the whole pool per request, and the default 256 cost "
-            "~20 % CPU under load (measured with `weserbot bench --e2e`) while the rate limiter "
-            "never uses that many."),
+            "Bot API connections kept open (aiohttp); the rate limiter never has more calls "
+            "under way."),
     Setting("connect_timeout", 10.0, "s", _T,
             "How long connecting to the Bot API may take; a call that times out is retried "
             "(RetryingRateLimiter)."),
