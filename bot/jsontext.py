@@ -1,9 +1,9 @@
 """JSON text in the database: orjson where it can, the standard library where orjson refuses.
 
 The bot writes a user's conversation state and each received update as JSON for every message;
-orjson does that several times faster. It refuses lone surrogates (Telegram text can carry them,
-and `json` escapes them) and non-string keys (`json` turns them into strings): those go the slow
-way and read back the same.
+orjson does that several times faster. What it refuses goes the slow way, with the result the bot
+had before: lone surrogates (Telegram text can carry them; `json` escapes them) and non-string keys
+(`json` turns them into strings).
 """
 
 from __future__ import annotations

@@ -98,7 +98,6 @@ class StateStore:
         self.retention_days = retention_days
         self._db: Db | None = db
         self._secret = (secret or secrets.token_hex(32)).encode()
-        self._lock = asyncio.Lock()
         self._queued: list[_Job] = []
         self._writer: asyncio.Future[None] | None = None
         self._purged_at = time.monotonic()
@@ -130,8 +129,7 @@ class StateStore:
                 await asyncio.shield(self._writer)
         if self._db is not None:
             db, self._db = self._db, None
-            async with self._lock:
-                await db.close()
+            await db.close()
 
     @property
     def shared(self) -> bool:
@@ -163,8 +161,7 @@ class StateStore:
         try:
             while self._queued:
                 group, self._queued = self._queued, []
-                async with self._lock:
-                    await self._write(group)
+                await self._write(group)  # the only writer: one transaction at a time
         finally:  # cancelled (the loop ends): nothing waits for ever
             self._writer = None
             left, self._queued = self._queued, []

@@ -286,8 +286,8 @@ class StateKeeper:
 
     async def _finish(self, update: Update, encoded: dict[int, str | None] | None = None
                       ) -> str | None:
-        """Mark `update` done with its user's current state (`encoded`, when the caller has it
-        already); returns that state as saved."""
+        """Mark `update` done with its user's current state (`encoded`: that user's, when the
+        caller has it already) and the states not saved yet; returns the user's state as saved."""
         user_id = _user_id(update)
         if encoded is None:
             encoded = self._encoded([user_id] if user_id is not None else [])
@@ -295,8 +295,7 @@ class StateKeeper:
             return encoded.get(user_id)
         ids = [*self._unfinished, update.update_id]
         owners = {*self._dirty, *([user_id] if user_id is not None else [])}
-        states = {**self._encoded(owners - encoded.keys()),
-                  **{u: text for u, text in encoded.items() if u in owners}}
+        states = {**self._encoded(self._dirty - {user_id}), **encoded}
         try:
             await self.store.finish(ids, states)
         except StateUnavailable as exc:
