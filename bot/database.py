@@ -324,11 +324,6 @@ class Db:
                     results.append(await self.execute(sql, params))
         return results
 
-    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """A SELECT outside a transaction; with PostgreSQL tried once more on a new connection
-        when the server had dropped the old one."""
-        return await self._retried(lambda: self.fetchall(sql, params))
-
     async def _retried(self, work: Callable[[], Awaitable[T]]) -> T:
         """`work` on a live connection, and once more on a new one when the server dropped the
         connection during it (a restart, a failover): it is one transaction, all or nothing."""
