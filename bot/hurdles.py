@@ -27,8 +27,10 @@ from bot.database import (
     DatabaseError,
     DatabaseURL,
     Db,
+    from_ts,
     json_items,
     parse_url,
+    to_ts,
 )
 from bot.grouping import (
     CAUSES,
@@ -58,7 +60,6 @@ WRITE_LOCK = "weserbot:hurdles"
 NO_LIMIT = 2**62
 """A LIMIT both databases read as none."""
 PURGE_EVERY_S = setting("hurdle_purge_every")
-_TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class StoreUnavailable(Exception):
@@ -143,19 +144,6 @@ class Handoff:
     chat_id: int
     lang: str
     question: str
-
-
-def to_ts(moment: datetime) -> str:
-    """The stored form of a time: UTC, fixed width, so that text order is time order.
-    A naive datetime is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(_TS)
-
-
-def from_ts(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # -- schema ---------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from bot.database import (
     Statement,
     lock_key,
     parse_url,
+    to_ts,
 )
 from bot.settings import setting
 
@@ -57,21 +58,14 @@ KEEP_DONE = timedelta(seconds=setting("state_keep_done"))
 PURGE_EVERY_S = setting("state_purge_every")
 OWNER_LOCKS = setting("owner_locks")
 OWNER_LOCK_TIMEOUT_S = setting("owner_lock_timeout")
-_TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class StateUnavailable(Exception):
     """The state tables cannot be used right now (locked, read-only, full, missing folder)."""
 
 
-def _stamp(moment: datetime) -> str:
-    """A time as the tables keep it (text that sorts as time: _TS); isoformat, as strftime costs
-    several times more and every message writes a few."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
 def _now() -> str:
-    return _stamp(datetime.now(UTC))
+    return to_ts(datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -268,7 +262,7 @@ class StateStore:
     async def left_behind(self, older_than_s: float, limit: int = 100) -> list[dict[str, Any]]:
         """Updates received more than `older_than_s` seconds ago and not begun (no reply on its
         way, not done), oldest first: with several workers, what a worker that died left."""
-        cutoff = _stamp(datetime.now(UTC) - timedelta(seconds=older_than_s))
+        cutoff = to_ts(datetime.now(UTC) - timedelta(seconds=older_than_s))
         rows = await self._read(
             "SELECT payload FROM state_inbox WHERE done IS NULL AND sending IS NULL AND "
             "received < ? ORDER BY update_id LIMIT ?", (cutoff, limit))
@@ -359,8 +353,8 @@ class StateStore:
     async def purge(self, now: datetime | None = None) -> int:
         """Delete states unused for retention_days, and done updates older than KEEP_DONE."""
         now = now or datetime.now(UTC)
-        cutoff = _stamp(now - timedelta(days=self.retention_days))
-        done_cutoff = _stamp(now - KEEP_DONE)
+        cutoff = to_ts(now - timedelta(days=self.retention_days))
+        done_cutoff = to_ts(now - KEEP_DONE)
         count, _ = await self._batch([
             ("DELETE FROM state_users WHERE updated < ?", (cutoff,)),
             ("DELETE FROM state_inbox WHERE done < ?", (done_cutoff,))])
