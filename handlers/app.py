@@ -91,8 +91,8 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
         .rate_limiter(limiter)
         .concurrent_updates(processor)
         .update_queue(queue)
-        .request(AiohttpRequest(CONNECTION_POOL, **_phases(limits)))
-        .get_updates_request(AiohttpRequest(1, **_phases(limits)))
+        .request(AiohttpRequest(CONNECTION_POOL, limits))
+        .get_updates_request(AiohttpRequest(1, limits))
         .context_types(ContextTypes(context=WeserContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -109,10 +109,6 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
         app.job_queue.run_repeating(take_over, interval=config.takeover_after,
                                     first=config.takeover_after, name=TAKE_OVER_JOB)
     return app
-
-
-def _phases(limits: Mapping[str, float]) -> dict[str, float]:
-    return {f"{phase}_timeout": limits[phase] for phase in ("connect", "read", "write", "pool")}
 
 
 async def take_over(context: WeserContext) -> None:

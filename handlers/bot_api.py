@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -26,12 +27,10 @@ class AiohttpRequest(BaseRequest):
     as python-telegram-bot names them. aiohttp has no write timeout of its own: a call as a whole
     is bounded by the sum of its phases."""
 
-    def __init__(self, connection_pool_size: int, *, connect_timeout: float | None,
-                 read_timeout: float | None, write_timeout: float | None,
-                 pool_timeout: float | None) -> None:
+    def __init__(self, connection_pool_size: int, timeouts: Mapping[str, float | None]) -> None:
+        """`timeouts`: seconds per phase, keyed connect, read, write and pool."""
         self._pool_size = connection_pool_size
-        self._defaults = {"connect": connect_timeout, "read": read_timeout,
-                          "write": write_timeout, "pool": pool_timeout}
+        self._defaults = {phase: timeouts[phase] for phase in ("connect", "read", "write", "pool")}
         self._session: aiohttp.ClientSession | None = None
 
     @property

@@ -14,12 +14,12 @@ from bot import jsontext
 from bot.fake_bot_api import TOKEN
 from handlers.bot_api import AiohttpRequest
 
-LIMITS = {"connect_timeout": 1.0, "read_timeout": 0.3, "write_timeout": 1.0, "pool_timeout": 1.0}
+LIMITS = {"connect": 1.0, "read": 0.3, "write": 1.0, "pool": 1.0}
 
 
 @pytest.fixture
 async def client():
-    request = AiohttpRequest(4, **LIMITS)
+    request = AiohttpRequest(4, LIMITS)
     await request.initialize()
     yield request
     await request.shutdown()
