@@ -253,7 +253,7 @@ class StateKeeper:
         saved = self._finished.pop(update_id, _UNSAVED) if update_id is not None else _UNSAVED
         self._sending.discard(update_id)
         if isinstance(update, Update):
-            now = self._encoded([user_id] if user_id is not None else [])
+            now = self._encoded([user_id])
             if saved is _UNSAVED or saved != now.get(user_id):
                 await self._finish(update, now)
         if (idle and user_id is not None and self.store is not None and self.app is not None
@@ -272,11 +272,14 @@ class StateKeeper:
                 self._dirty.add(user_id)
 
     # -- internals --------------------------------------------------------------------------------
-    def _encoded(self, user_ids: Iterable[int]) -> dict[int, str | None]:
-        """Users' data in memory as the state saves it (None: nothing to keep); data JSON cannot
-        hold is left out with a warning, and stays in memory only."""
+    def _encoded(self, user_ids: Iterable[int | None]) -> dict[int, str | None]:
+        """Users' data in memory as the state saves it (None: nothing to keep); no user (an
+        update without one) is skipped, and data JSON cannot hold is left out with a warning,
+        and stays in memory only."""
         found: dict[int, str | None] = {}
         for user_id in user_ids:
+            if user_id is None:
+                continue
             data = self.app.user_data.get(user_id) if self.app is not None else None
             try:
                 found[user_id] = encode_state(data)
@@ -290,7 +293,7 @@ class StateKeeper:
         caller has it already) and the states not saved yet; returns the user's state as saved."""
         user_id = _user_id(update)
         if encoded is None:
-            encoded = self._encoded([user_id] if user_id is not None else [])
+            encoded = self._encoded([user_id])
         if self.store is None:
             return encoded.get(user_id)
         ids = [*self._unfinished, update.update_id]
