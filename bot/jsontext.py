@@ -22,6 +22,14 @@ def dumps(value: Any) -> str:
         return json.dumps(value)
 
 
+def encode(value: Any) -> bytes:
+    """`dumps` as UTF-8 bytes (a request body)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value).encode()
+
+
 def loads(text: str | bytes) -> Any:
     """The value of JSON text; ValueError when it is not JSON."""
     try:

@@ -73,7 +73,8 @@ class AiohttpRequest(BaseRequest):
             else limit["pool"] + limit["connect"],
             sock_connect=limit["connect"], sock_read=limit["read"])
         try:
-            async with self._session.request(method, url, data=_body(request_data),
+            body, headers = _body(request_data)
+            async with self._session.request(method, url, data=body, headers=headers,
                                              timeout=timeout, proxy=_proxy(url)) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts (ServerTimeoutError) are TimeoutErrors
@@ -96,18 +97,20 @@ def _proxy(url: str) -> str | None:
     return _proxy_for(parts.scheme, parts.hostname or "")
 
 
-def _body(request_data: RequestData | None) -> Any:
-    """Form fields as python-telegram-bot's httpx client sends them: URL-encoded, or multipart
-    when files are uploaded."""
+JSON_BODY = {"Content-Type": "application/json"}
+
+
+def _body(request_data: RequestData | None) -> tuple[Any, Mapping[str, str] | None]:
+    """The request body and its headers: the parameters as one JSON object, encoded by orjson
+    (the Bot API takes JSON bodies, and python-telegram-bot's own JSON forms are encoded twice, by
+    the standard library, then URL-encoded), or multipart when files are uploaded."""
     if request_data is None:
-        return None
-    fields = request_data.json_parameters
-    files = request_data.multipart_data
-    if not files:
-        return fields
+        return None, None
+    if not request_data.contains_files:
+        return jsontext.encode(request_data.parameters), JSON_BODY
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
-    for name, (filename, content, mimetype) in files.items():
+    for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return form, None
