@@ -196,6 +196,9 @@ class FakeBotApi:
         self.webhook: dict[str, Any] | None = None
         self.send_latency = 0.0
         """Seconds every sendMessage takes (a slow network to Telegram): replies overlap."""
+        self.observe: Callable[[Call], None] | None = None
+        """Called with every call as it arrives, before it is carried out: a test looks at the
+        bot's side at that moment (what is stored when a getUpdates confirms updates)."""
         self.port = 0
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -388,6 +391,8 @@ class FakeBotApi:
         params = _parse_body(headers.get("content-type", ""), body)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        if self.observe is not None:
+            self.observe(call)
         self._notify()  # a long poll has begun
         try:
             if token != self.token:

@@ -76,7 +76,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
                           "config or in the environment variable WESERBOT_TOKEN)")
     keys.fill_in(config)
     keeper = StateKeeper(config)
-    queue = DurableQueue()
+    queue = DurableQueue(confirmed_by_fetch=tg.mode is Mode.POLLING)
     queue.keeper = keeper
     processor = PerUserUpdateProcessor()
     processor.keeper = keeper
@@ -92,7 +92,7 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
         .concurrent_updates(processor)
         .update_queue(queue)
         .request(AiohttpRequest(CONNECTION_POOL, limits))
-        .get_updates_request(AiohttpRequest(1, limits))
+        .get_updates_request(AiohttpRequest(1, limits, before=queue.settled))
         .context_types(ContextTypes(context=WeserContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

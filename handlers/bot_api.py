@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -27,8 +27,11 @@ class AiohttpRequest(BaseRequest):
     as python-telegram-bot names them. aiohttp has no write timeout of its own: a call as a whole
     is bounded by the sum of its phases."""
 
-    def __init__(self, connection_pool_size: int, timeouts: Mapping[str, float | None]) -> None:
-        """`timeouts`: seconds per phase, keyed connect, read, write and pool."""
+    def __init__(self, connection_pool_size: int, timeouts: Mapping[str, float | None],
+                 before: Callable[[], Awaitable[None]] | None = None) -> None:
+        """`timeouts`: seconds per phase, keyed connect, read, write and pool; `before`: awaited
+        before every call (for getUpdates: what the call confirms is committed)."""
+        self._before = before
         self._pool_size = connection_pool_size
         self._defaults = {phase: timeouts[phase] for phase in ("connect", "read", "write", "pool")}
         self._session: aiohttp.ClientSession | None = None
@@ -62,6 +65,8 @@ class AiohttpRequest(BaseRequest):
                          pool_timeout: Any = BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
+        if self._before is not None:
+            await self._before()
         given = {"connect": connect_timeout, "read": read_timeout, "write": write_timeout,
                  "pool": pool_timeout}
         limit = {phase: self._defaults[phase] if isinstance(value, DefaultValue) else value

@@ -359,29 +359,46 @@ class StateKeeper:
 class DurableQueue(asyncio.Queue):
     """The update queue: an update is in the inbox before python-telegram-bot confirms it.
 
+    Webhook (`confirmed_by_fetch` False): python-telegram-bot answers Telegram's HTTP request
+    when `put` returns, so `put` waits until the update is committed. Polling: an update is
+    confirmed by the next getUpdates (its offset), so `put` only hands the update over and the
+    next fetch waits for `settled` first. Then all updates of one fetch are committed in one
+    transaction (one sync to disk) instead of one after the other.
+
     Once an update is being committed it is also queued, even when the fetching that brought it
     is cancelled (python-telegram-bot cancels polling at SIGTERM, possibly mid-batch); anything
     else put here (the application's stop signal) waits for those, so that every update in the
     inbox is answered before the bot stops."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, confirmed_by_fetch: bool = False) -> None:
         super().__init__()
         self.keeper: StateKeeper | None = None
+        self.confirmed_by_fetch = confirmed_by_fetch
         self._receiving: set[asyncio.Task] = set()
 
     async def put(self, item: Any) -> None:
         if not isinstance(item, Update):
-            if self._receiving:
-                await asyncio.gather(*self._receiving, return_exceptions=True)
+            await self.settled()
             await super().put(item)
             return
         task = asyncio.ensure_future(self._receive(item))
         self._receiving.add(task)
         task.add_done_callback(self._receiving.discard)
-        await asyncio.shield(task)
+        if not self.confirmed_by_fetch:
+            await asyncio.shield(task)
+
+    async def settled(self) -> None:
+        """Every update put so far is in the inbox (or is handled without it: see `_receive`)."""
+        if self._receiving:
+            await asyncio.gather(*self._receiving, return_exceptions=True)
 
     async def _receive(self, update: Update) -> None:
-        if self.keeper is None or await self.keeper.received(update):
+        try:
+            fresh = self.keeper is None or await self.keeper.received(update)
+        except Exception:  # a fault of ours: answer it anyway, as when the database is down
+            log.exception("update %s could not be put into the inbox", update.update_id)
+            fresh = True
+        if fresh:
             await super().put(update)
 
 

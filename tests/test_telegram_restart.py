@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from conftest import read_rows
+
 from bot.engine import Engine
 from bot.knowledge import load_knowledge
 from handlers.context import SERVICES
@@ -81,3 +83,27 @@ async def test_idle_users_are_not_kept_in_memory(telegram_api, start_bot):
         await last
         kept = [u for u in users if u in app.user_data]
     assert len(kept) <= 2  # not 200: a user's state lives in the database between messages
+
+
+async def test_a_getupdates_confirms_only_updates_already_in_the_inbox(telegram_api, start_bot,
+                                                                      bot_config):
+    """Polling: the updates of one fetch are committed together, and the next getUpdates, whose
+    offset tells Telegram to forget them, goes out only after that."""
+    seen: list[tuple[int, set[int]]] = []
+
+    def at_fetch(call) -> None:
+        if call.method == "getUpdates" and int(call.params.get("offset") or 0) > 1:
+            kept = read_rows(bot_config, "SELECT update_id FROM state_inbox")
+            seen.append((int(call.params["offset"]), {row[0] for row in kept}))
+
+    users = [telegram_api.user(user_id, "U", "de") for user_id in range(7300, 7330)]
+    async with start_bot():
+        await telegram_api.wait_for_call("getUpdates")
+        telegram_api.observe = at_fetch
+        sent = [telegram_api.send_text(user, f"Kita-Platz in Hameln, Frage {n}")["update_id"]
+                for n in range(3) for user in users]
+        for user in users:
+            await telegram_api.wait_for_messages(user.id, 3)
+    assert seen and max(offset for offset, _ in seen) > max(sent)
+    for offset, kept in seen:
+        assert {u for u in sent if u < offset} <= kept, offset
