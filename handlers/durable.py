@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_UNSAVED = object()
-"""An update whose user's state was not saved with its done mark yet."""
 
 CURRENT: contextvars.ContextVar[Update | None] = contextvars.ContextVar("weserbot_update",
                                                                           default=None)
@@ -237,24 +235,28 @@ class StateKeeper:
             self._down(exc)
 
     async def replied(self, endpoint: str, data: dict[str, Any] | None = None) -> None:
-        """A Bot API call worked: if it answered the current update, mark that done now, with the
-        user's state, so that a crash from here on does not answer it again."""
+        """A Bot API call worked: if it answered the current update, mark that done, with the
+        user's state as it is now, so that a crash from here on does not answer it again. The
+        mark is written at the event loop's next turn (see _DoneMark)."""
         update = CURRENT.get()
         if not isinstance(update, Update) or update.update_id not in self._sending:
             return
         self._sending.discard(update.update_id)
-        self._finished[update.update_id] = await self._finish(update)
+        self._finished[update.update_id] = _DoneMark(self, update,
+                                                     self._encoded([_user_id(update)]))
 
     async def after(self, update: object, idle: bool) -> None:
         """The update is handled: save what changed, mark it done; `idle`: the user has nothing
         else queued, so their data leaves memory once it is saved."""
         user_id = _user_id(update)
         update_id = update.update_id if isinstance(update, Update) else None
-        saved = self._finished.pop(update_id, _UNSAVED) if update_id is not None else _UNSAVED
+        mark = self._finished.pop(update_id, None) if update_id is not None else None
         self._sending.discard(update_id)
         if isinstance(update, Update):
             now = self._encoded([user_id])
-            if saved is _UNSAVED or saved != now.get(user_id):
+            # No mark yet, or withdrawn before it began: one write, with the state as it is now;
+            # a mark written already: once more only when the state changed after the reply.
+            if mark is None or mark.withdraw() or await mark.written() != now.get(user_id):
                 await self._finish(update, now)
         if (idle and user_id is not None and self.store is not None and self.app is not None
                 and user_id not in self._dirty):
@@ -354,6 +356,36 @@ class StateKeeper:
         if self.problem is not None:
             log.warning("conversation state available again")
         self.problem = None
+
+
+class _DoneMark:
+    """The done mark of an update whose first reply was sent, with its user's state then.
+
+    Written at the event loop's next turn, not waited for: usually the handler ends before that,
+    and `after` writes the mark itself with the state as it is then (the handler notes the sent
+    message after the reply), one write instead of two. A handler that goes on (a second call
+    to Telegram) lets the mark be written meanwhile."""
+
+    def __init__(self, keeper: StateKeeper, update: Update, encoded: dict[int, str | None]
+                 ) -> None:
+        self._task: asyncio.Future[str | None] | None = None
+        self._encoded = encoded
+        self._start = asyncio.get_running_loop().call_soon(self._begin, keeper, update)
+
+    def _begin(self, keeper: StateKeeper, update: Update) -> None:
+        self._task = asyncio.ensure_future(keeper._finish(update, self._encoded))
+
+    def withdraw(self) -> bool:
+        """Not begun yet: it never will be (True). Begun: False, see `written`."""
+        if self._task is None:
+            self._start.cancel()
+            return True
+        return False
+
+    async def written(self) -> str | None:
+        """The user's state as written with the mark."""
+        assert self._task is not None
+        return await self._task
 
 
 class DurableQueue(asyncio.Queue):
