@@ -223,6 +223,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("state_purge_every", 86_400, "s", _D,
             "A long-running bot deletes expired states and done updates this often, not only when "
             "it starts."),
+    Setting("state_recent_users", 1_000, "users", _D,
+            "SQLite (one worker): the saved states of this many recently active users are also "
+            "kept in memory, exactly as last written, so that their next message is not a read "
+            "of the database; 0 turns this off. Never with PostgreSQL (other workers write too)."),
     Setting("owner_locks", 32, "connections", _D,
             "PostgreSQL: connections that hold the lock of a user whose update is being handled "
             "(so that another worker waits for it); more users at the same moment wait for one."),

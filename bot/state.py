@@ -29,6 +29,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ BUSY_TIMEOUT_MS = setting("state_busy_timeout")
 KEEP_DONE = timedelta(seconds=setting("state_keep_done"))
 PURGE_EVERY_S = setting("state_purge_every")
 OWNER_LOCKS = setting("owner_locks")
+RECENT_USERS = setting("state_recent_users")
 OWNER_LOCK_TIMEOUT_S = setting("owner_lock_timeout")
 
 
@@ -75,6 +77,8 @@ class _Job:
     durable: bool
     write: bool
     result: asyncio.Future[list[Any]]
+    saves: dict[str, str | None]
+    """The users' states (by key) these statements save: remembered once they are committed."""
 
 
 def encode_state(data: dict | None) -> str | None:
@@ -96,6 +100,8 @@ class StateStore:
         self._writer: asyncio.Future[None] | None = None
         self._purged_at = time.monotonic()
         self._owner_locks: Any = None  # PostgreSQL: a pool of connections (psycopg_pool)
+        self._recent: OrderedDict[str, str | None] = OrderedDict()
+        """User key -> the state last written (None: no row), most recent last; see `load`."""
 
     @classmethod
     async def open(cls, location: Path | str | DatabaseURL, secret: str,
@@ -121,6 +127,7 @@ class StateStore:
         if self._writer is not None:  # what was handed over is written first
             with suppress(Exception):
                 await asyncio.shield(self._writer)
+        self._recent.clear()  # a closed store answers nothing, from memory neither
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
@@ -135,13 +142,15 @@ class StateStore:
         return hmac.new(self._secret, f"state:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     async def _batch(self, statements: list[Statement], durable: bool = False, *,
-                     write: bool = True) -> list[Any]:
+                     write: bool = True, saves: dict[str, str | None] | None = None
+                     ) -> list[Any]:
         """Statements in one transaction; per statement its rows (SELECT) or its row count.
 
         Under load the work of several updates goes to the database together: what arrives
         while a group is being written joins the next group, one transaction for all of it (with
         SQLite one thread switch and one commit; `durable`: the group waits for the disk)."""
-        job = _Job(statements, durable, write, asyncio.get_running_loop().create_future())
+        job = _Job(statements, durable, write, asyncio.get_running_loop().create_future(),
+                   saves or {})
         self._queued.append(job)
         if self._writer is None:
             self._writer = asyncio.ensure_future(self._write_groups())
@@ -183,7 +192,8 @@ class StateStore:
                 raise
             return
         at = 0
-        for job in group:
+        for job in group:  # in the order committed: the last state written is remembered
+            self._remember(job.saves)
             if not job.result.done():
                 job.result.set_result(results[at:at + len(job.statements)])
             at += len(job.statements)
@@ -300,10 +310,10 @@ class StateStore:
         statements: list[Statement] = [
             ("UPDATE state_inbox SET done = ?, payload = NULL WHERE update_id = ?", (now, u))
             for u in update_ids]
-        statements += [self._save_statement(user_id, text, now)
-                       for user_id, text in (states or {}).items()]
+        saves = {self.user_key(user_id): text for user_id, text in (states or {}).items()}
+        statements += [self._save_statement(key, text, now) for key, text in saves.items()]
         if statements:
-            await self._batch(statements)
+            await self._batch(statements, saves=saves)
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
             with suppress(StateUnavailable):
                 await self.purge()
@@ -311,13 +321,19 @@ class StateStore:
     # -- state ------------------------------------------------------------------------------------
     async def load(self, user_id: int) -> dict[str, Any]:
         """A user's saved data ({} when there is none, or when it cannot be read: then dropped
-        with one warning)."""
-        rows = await self._read("SELECT data FROM state_users WHERE user_key = ?",
-                                (self.user_key(user_id),))
-        if not rows:
+        with one warning). With SQLite this process is the only writer, so the state it wrote
+        last for a recent user is what the database holds: that is not read again."""
+        key = self.user_key(user_id)
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            text = self._recent[key]
+        else:
+            rows = await self._read("SELECT data FROM state_users WHERE user_key = ?", (key,))
+            text = rows[0][0] if rows else None
+        if text is None:
             return {}
         try:
-            data = jsontext.loads(rows[0][0])
+            data = jsontext.loads(text)
             if not isinstance(data, dict):
                 raise ValueError("not a mapping")
         except (TypeError, ValueError) as exc:
@@ -334,11 +350,21 @@ class StateStore:
         except (TypeError, ValueError) as exc:
             log.warning("conversation state not saved: %s", exc)
             return
-        await self._batch([self._save_statement(user_id, text, _now())])
-
-    def _save_statement(self, user_id: int, text: str | None, now: str) -> Statement:
-        """The statement that saves a user's state (JSON text), or deletes it (None)."""
         key = self.user_key(user_id)
+        await self._batch([self._save_statement(key, text, _now())], saves={key: text})
+
+    def _remember(self, saves: dict[str, str | None]) -> None:
+        if self.shared or RECENT_USERS <= 0:
+            return
+        for key, text in saves.items():
+            self._recent[key] = text
+            self._recent.move_to_end(key)
+        while len(self._recent) > RECENT_USERS:
+            self._recent.popitem(last=False)
+
+    def _save_statement(self, key: str, text: str | None, now: str) -> Statement:
+        """The statement that saves a user's state (JSON text) under their key, or deletes it
+        (None)."""
         if text is None:
             return "DELETE FROM state_users WHERE user_key = ?", (key,)
         return ("INSERT INTO state_users (user_key, data, updated) VALUES (?, ?, ?) "
@@ -359,6 +385,8 @@ class StateStore:
             ("DELETE FROM state_users WHERE updated < ?", (cutoff,)),
             ("DELETE FROM state_inbox WHERE done < ?", (done_cutoff,))])
         self._purged_at = time.monotonic()
+        if count:
+            self._recent.clear()  # which rows went is not known here: read them again
         return count
 
 

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from bot.database import Db
-from bot.state import StateStore, StateUnavailable
+from bot.state import StateStore, StateUnavailable, encode_state
 
 SECRET = "k" * 32
 
@@ -46,9 +46,33 @@ async def test_updates_received_at_once_share_transactions_and_each_caller_gets_
                                  store.save(7, {"place": "Lügde"}))
     assert firsts == [True] * 20
     assert again[:2] == [False, True]  # update 5 was received before; 21 is new
+    assert len(transactions) < 20 + 3
+    assert sum(transactions) == 20 + 3
     assert await store.load(7) == {"place": "Lügde"}
-    assert len(transactions) < 20 + 3 + 1
-    assert sum(transactions) == 20 + 3 + 1
+
+
+async def test_the_states_of_recent_users_are_read_from_the_database_only_by_other_workers(
+        database, transactions, monkeypatch):
+    """With SQLite this process is the only writer: what it wrote last for a recent user is what
+    the database holds, and is not read again. With PostgreSQL another worker may have written."""
+    monkeypatch.setattr("bot.state.RECENT_USERS", 2)
+    store = await StateStore.open(database, SECRET)
+    try:
+        await store.save(7, {"place": "Lügde"})
+        await store.finish([1], {8: encode_state({"topic": "kita"}), 9: encode_state({"a": 1})})
+        await store.finish([2], {9: None})  # deleted: 7 is the one beyond the two kept
+        before = len(transactions)
+        loaded = [await store.load(user) for user in (8, 9, 7)]
+        reads = len(transactions) - before
+    finally:
+        await store.close()
+    reopened = await StateStore.open(database, SECRET)
+    try:
+        again = [await reopened.load(user) for user in (8, 9, 7)]
+    finally:
+        await reopened.close()
+    assert loaded == again == [{"topic": "kita"}, {}, {"place": "Lügde"}]
+    assert reads == (3 if store.shared else 1)
 
 
 async def test_a_caller_that_stops_waiting_leaves_the_others_their_answers(store):
