@@ -4,9 +4,11 @@
   is queued, and python-telegram-bot confirms it to Telegram (the next getUpdates offset, or the
   webhook's HTTP 200) only after that. One already in the inbox is not queued again.
 - `StateKeeper` loads a user's conversation data before their update is handled and saves it
-  afterwards; the update is marked done in the same transaction, as soon as its first reply was
-  sent (`replied`, called by the rate limiter after every successful Bot API call). Then the
-  user's data leaves memory: idle users cost nothing.
+  afterwards; the update is marked done in the same transaction, once its first reply was sent
+  (`replied`, called by the rate limiter after every successful Bot API call; written when the
+  handler ends or at the event loop's next turn, whichever comes first). Then the user's data
+  leaves the application's memory (with SQLite the store keeps the text it saved for recent
+  users: `StateStore.load`).
 - At the start, updates received but not answered before a crash are queued again.
 
 When the database cannot be written (folder missing, locked, disk full), the bot answers from
