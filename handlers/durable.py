@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
 CURRENT: contextvars.ContextVar[Update | None] = contextvars.ContextVar("weserbot_update",
                                                                           default=None)
 """The update being handled in this task (set by the update processor)."""
