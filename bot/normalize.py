@@ -16,13 +16,22 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # unassigned characters separate words at most.
 _DROP = {"Cf"}
 _SPACE = {"Cc", "Co", "Cs", "Cn", "Zl", "Zp"}
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""The characters of category Cc in ASCII: they separate words, like the others in _SPACE."""
 # Leichte Sprache splits long words with a middle dot ("Bewohner·park·platz"): one word again.
 _MEDIOPUNKT = re.compile(r"(?<=\w)[\u00b7\u2219\u22c5\u2027](?=\w)")
 
 
 def clean(text: str) -> str:
     """Drop invisible and control characters, apply NFKC and cap the length."""
-    text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2])
+    text = text[: MAX_CHARS * 2]
+    if text.isascii():  # the same result as _clean_unicode, without a look at each character
+        return " ".join(_ASCII_CONTROL.sub(" ", text).split())[:MAX_CHARS]
+    return _clean_unicode(text)
+
+
+def _clean_unicode(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
     kept = []
     for ch in text:
         category = unicodedata.category(ch)
@@ -39,8 +48,10 @@ def fold(text: str) -> str:
 
 def _fold_clean(text: str) -> str:
     """`fold` for text that has been through `clean` already."""
-    text = unicodedata.normalize("NFKD", text.lower().translate(_UMLAUTS))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower().translate(_UMLAUTS)
+    if not text.isascii():  # ASCII has no accents to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_TOKEN.findall(text))
 
 

@@ -1,6 +1,12 @@
 """Normalisation: every spelling of a word folds to one form."""
 
-from bot.normalize import MAX_CHARS, clean, fold, tokenize
+import re
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.normalize import MAX_CHARS, _clean_unicode, _fold_clean, clean, fold, tokenize
 
 
 def test_umlauts_and_sharp_s_fold_to_ascii_spellings():
@@ -31,3 +37,18 @@ def test_tokens_remember_capitals_and_clauses():
 def test_a_leichte_sprache_middle_dot_joins_the_word_again():
     assert fold("Wie kann ich Wohn∙geld beantragen? Bewohner·park·platz") == \
         "wie kann ich wohngeld beantragen bewohnerparkplatz"
+
+
+ASCII = st.text(st.characters(max_codepoint=127), max_size=3 * MAX_CHARS)
+
+
+@given(ASCII)
+def test_ascii_text_takes_a_short_cut_to_the_same_cleaning(text):
+    assert clean(text) == _clean_unicode(text[: MAX_CHARS * 2])
+
+
+@given(ASCII)
+def test_ascii_text_folds_as_if_accents_were_stripped(text):
+    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
+                       if not unicodedata.combining(ch))
+    assert _fold_clean(text) == " ".join(re.findall("[a-z0-9]+", stripped))
