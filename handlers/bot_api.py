@@ -107,8 +107,9 @@ JSON_BODY = {"Content-Type": "application/json"}
 
 def _body(request_data: RequestData | None) -> tuple[Any, Mapping[str, str] | None]:
     """The request body and its headers: the parameters as one JSON object, encoded by orjson
-    (the Bot API takes JSON bodies, and python-telegram-bot's own JSON forms are encoded twice, by
-    the standard library, then URL-encoded), or multipart when files are uploaded."""
+    (python-telegram-bot's own forms are encoded twice, by the standard library, then URL-encoded),
+    or multipart when files are uploaded: the Bot API takes JSON except for uploads
+    (https://core.telegram.org/bots/api-changelog#september-7-2015)."""
     if request_data is None:
         return None, None
     if not request_data.contains_files:
