@@ -14,20 +14,18 @@ from typing import Any
 import orjson
 
 
-def dumps(value: Any) -> str:
-    """JSON text for `value`; TypeError or ValueError when JSON cannot hold it."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(value)
-
-
 def encode(value: Any) -> bytes:
-    """`dumps` as UTF-8 bytes (a request body)."""
+    """JSON for `value` as UTF-8 bytes (a request body); TypeError or ValueError when JSON cannot
+    hold it."""
     try:
         return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value).encode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value).encode()  # ASCII: `json` escapes what orjson refuses
+
+
+def dumps(value: Any) -> str:
+    """`encode` as text (the database's columns)."""
+    return encode(value).decode()
 
 
 def loads(text: str | bytes) -> Any:
