@@ -9,6 +9,7 @@ their own. Plain data in and out: no Telegram import.
   update that is already in the inbox is never taken twice.
 - **State.** One row per user, keyed by a pseudonym (a keyed hash of the user id), holding the
   user's conversation data as JSON. Rows unused for `retention_days` are deleted, like hurdles.
+  With SQLite (one writer) the text last written for recent users is kept and not read again.
 - **Workers.** With PostgreSQL several workers share the tables: `owner_lock` keeps one user's
   updates to one worker at a time, and `turn` tells it which of them wait, and whether this one
   was handled already.
