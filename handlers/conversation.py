@@ -35,7 +35,7 @@ from handlers.render import (
     topics_view,
 )
 from handlers.safety import clean_text
-from handlers.send import NO_PREVIEW, reply
+from handlers.send import NO_PREVIEW, Sent, reply
 from handlers.staff import log_hurdle
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ def _store_state(context: WeserContext, state: dict[str, Any]) -> None:
             context.user_data.pop(key, None)
 
 
-async def _send(update: Update, context: WeserContext, html: str, markup: Any) -> Message | None:
+async def _send(update: Update, context: WeserContext, html: str, markup: Any) -> Sent | None:
     """Reply; the place keyboard is shown while a place is asked for and removed after."""
     data = context.user_data
     shows = markup is not None and not hasattr(markup, "inline_keyboard")
