@@ -92,7 +92,8 @@ def build_application(config: Config, engine: Engine, store: HurdleStore | None 
         .concurrent_updates(processor)
         .update_queue(queue)
         .request(AiohttpRequest(CONNECTION_POOL, limits))
-        .get_updates_request(AiohttpRequest(1, limits, before=queue.settled))
+        .get_updates_request(AiohttpRequest(1, limits, before=queue.settled,
+                                            parsed=queue.fetched))
         .context_types(ContextTypes(context=WeserContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -28,10 +28,13 @@ class AiohttpRequest(BaseRequest):
     is bounded by the sum of its phases."""
 
     def __init__(self, connection_pool_size: int, timeouts: Mapping[str, float | None],
-                 before: Callable[[], Awaitable[None]] | None = None) -> None:
+                 before: Callable[[], Awaitable[None]] | None = None,
+                 parsed: Callable[[Any], None] | None = None) -> None:
         """`timeouts`: seconds per phase, keyed connect, read, write and pool; `before`: awaited
-        before every call (for getUpdates: what the call confirms is committed)."""
+        before every call (for getUpdates: what the call confirms is committed); `parsed`: given
+        every response as parsed (for getUpdates: the updates as Telegram sent them)."""
         self._before = before
+        self._parsed = parsed
         self._pool_size = connection_pool_size
         self._defaults = {phase: timeouts[phase] for phase in ("connect", "read", "write", "pool")}
         self._session: aiohttp.ClientSession | None = None
@@ -51,12 +54,14 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    @staticmethod
-    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
         try:
-            return jsontext.loads(payload)
+            data = jsontext.loads(payload)
         except ValueError as exc:
             raise TelegramError("Invalid server response") from exc
+        if self._parsed is not None:
+            self._parsed(data)
+        return data
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout: Any = BaseRequest.DEFAULT_NONE,

@@ -134,12 +134,14 @@ class StateKeeper:
             await store.close()
 
     # -- inbox ------------------------------------------------------------------------------------
-    async def received(self, update: Update) -> bool:
-        """Commit an update before it is confirmed; False: already received, do not handle it."""
+    async def received(self, update: Update, raw: dict[str, Any] | None = None) -> bool:
+        """Commit an update before it is confirmed; False: already received, do not handle it.
+        `raw`: the update as Telegram sent it, when known (else it is made from `update`)."""
         if self.store is None:
             return True
         try:
-            fresh = await self.store.receive(update.update_id, update.to_dict(),
+            fresh = await self.store.receive(update.update_id,
+                                             update.to_dict() if raw is None else raw,
                                              self._owner(update))
         except StateUnavailable as exc:
             self._down(exc)
@@ -401,20 +403,31 @@ class DurableQueue(asyncio.Queue):
     Once an update is being committed it is also queued, even when the fetching that brought it
     is cancelled (python-telegram-bot cancels polling at SIGTERM, possibly mid-batch); anything
     else put here (the application's stop signal) waits for those, so that every update in the
-    inbox is answered before the bot stops."""
+    inbox is answered before the bot stops.
+
+    The inbox keeps an update as Telegram sent it when the fetch handed it over (`fetched`):
+    encoding python-telegram-bot's object back to JSON cost about a twentieth of the bot's CPU."""
 
     def __init__(self, *, confirmed_by_fetch: bool = False) -> None:
         super().__init__()
         self.keeper: StateKeeper | None = None
         self.confirmed_by_fetch = confirmed_by_fetch
         self._receiving: set[asyncio.Task] = set()
+        self._raw: dict[int, dict[str, Any]] = {}
+
+    def fetched(self, response: Any) -> None:
+        """A getUpdates response as parsed: its updates are put next, before the next fetch."""
+        result = response.get("result") if isinstance(response, dict) else None
+        self._raw = {u["update_id"]: u for u in result
+                     if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+                     } if isinstance(result, list) else {}
 
     async def put(self, item: Any) -> None:
         if not isinstance(item, Update):
             await self.settled()
             await super().put(item)
             return
-        task = asyncio.ensure_future(self._receive(item))
+        task = asyncio.ensure_future(self._receive(item, self._raw.pop(item.update_id, None)))
         self._receiving.add(task)
         task.add_done_callback(self._receiving.discard)
         if not self.confirmed_by_fetch:
@@ -425,9 +438,9 @@ class DurableQueue(asyncio.Queue):
         if self._receiving:
             await asyncio.gather(*self._receiving, return_exceptions=True)
 
-    async def _receive(self, update: Update) -> None:
+    async def _receive(self, update: Update, raw: dict[str, Any] | None) -> None:
         try:
-            fresh = self.keeper is None or await self.keeper.received(update)
+            fresh = self.keeper is None or await self.keeper.received(update, raw)
         except Exception:  # a fault of ours: answer it anyway, as when the database is down
             log.exception("update %s could not be put into the inbox", update.update_id)
             fresh = True

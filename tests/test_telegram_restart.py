@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from conftest import read_rows
 
@@ -107,3 +108,24 @@ async def test_a_getupdates_confirms_only_updates_already_in_the_inbox(telegram_
     assert seen and max(offset for offset, _ in seen) > max(sent)
     for offset, kept in seen:
         assert {u for u in sent if u < offset} <= kept, offset
+
+
+async def test_the_inbox_keeps_an_update_as_telegram_sent_it(telegram_api, start_bot, bot_config):
+    """Polling: what is committed is Telegram's own JSON, fields python-telegram-bot does not
+    know included, not python-telegram-bot's object encoded back."""
+    kept: list[str] = []
+
+    def at_reply(call) -> None:  # the update is in the inbox until its answer is done
+        if call.method == "sendMessage":
+            kept.extend(row[0] for row in read_rows(
+                bot_config, "SELECT payload FROM state_inbox WHERE update_id = ?", (update_id,)))
+
+    user = telegram_api.user(7400, "U", "de")
+    async with start_bot():
+        await telegram_api.wait_for_call("getUpdates")
+        telegram_api.observe = at_reply
+        sent = telegram_api.send(user, text="Kita-Platz in Hameln",
+                                 x_field_from_a_later_api={"kept": [1, "zwei"]})
+        update_id = sent["update_id"]
+        await telegram_api.wait_for_messages(user.id, 1)
+    assert kept and json.loads(kept[0]) == sent
