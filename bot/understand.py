@@ -333,26 +333,27 @@ class Understander:
                 break
             weak.add(w)
         candidates = {i for w in seen if w not in weak for i in idx.by_token.get(w, ())}
-        phrases = idx.phrases
+        phrases, weights, full = idx.phrases, idx.weight, 0.75 * idx.full_weight
         for i in candidates:
             weight, topic = phrases.weight[i], phrases.topic[i]
-            matched = sum(idx.weight[t] * seen[t] for t in phrases.tokens[i]
-                          if t in seen and counts(t, topic))
+            if only:
+                matched = sum(weights[t] * seen[t] for t in phrases.tokens[i]
+                              if t in seen and counts(t, topic))
+            else:
+                matched = sum([weights[t] * s for t in phrases.tokens[i] if (s := seen.get(t))])
             if not matched:
                 continue
             # A phrase of only common words ("antrag stellen") is weak evidence even in full.
-            strength = min(1.0, weight / (0.75 * idx.full_weight))
-            scores[topic] = max(scores.get(topic, (0.0, 0.0)), (matched / weight * strength, matched))
-        if idx.exclude:
-            present = set(flat) | {w.replace("-", "") for w in words}
-            for topic in [t for t in scores if t in idx.exclude]:
-                if any(_contains(flat, present, ex) for ex in idx.exclude[topic]):
-                    del scores[topic]
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+            strength = min(1.0, weight / full)
+            score = (matched / weight * strength, matched)
+            if score > scores.get(topic, (0.0, 0.0)):
+                scores[topic] = score
+        ranked = self._without_excluded(
+            sorted(scores.items(), key=lambda kv: kv[1], reverse=True), flat, words)
         if not ranked or ranked[0][1][0] < TOPIC_MIN_SCORE:
             return []
         best = ranked[0][1][0]
-        close = [(t, s) for t, (s, _) in ranked[:3] if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
+        close = [(t, s) for t, (s, _) in ranked if s >= TOPIC_MIN_SCORE and best - s <= TOPIC_CLOSE]
         # Among close topics the one whose words explain more of the message comes first:
         # "disability ID card" is the disability card's ("disability", "ID", "card"), not the ID card's.
         covered = {t: sum(idx.weight[w] * seen[w] for w in seen if w not in weak and counts(w, t)
@@ -360,6 +361,24 @@ class Understander:
                    for t, _ in close}
         close.sort(key=lambda ts: (round(ts[1], 3), round(covered[ts[0]], 3)), reverse=True)
         return [TopicGuess(t, round(s, 3), round(covered[t], 3)) for t, s in close]
+
+    def _without_excluded(self, ranked: list[tuple[str, tuple[float, float]]], flat: list[str],
+                          words: list[str]) -> list[tuple[str, tuple[float, float]]]:
+        """The best three topics whose `exclude` phrases the message does not contain. Only the
+        first ones are tested: most topics scored never come close to the top."""
+        exclude = self.topics.exclude
+        kept: list[tuple[str, tuple[float, float]]] = []
+        present: set[str] | None = None
+        for topic, score in ranked:
+            if topic in exclude:
+                if present is None:
+                    present = set(flat) | {w.replace("-", "") for w in words}
+                if any(_contains(flat, present, ex) for ex in exclude[topic]):
+                    continue
+            kept.append((topic, score))
+            if len(kept) == 3:
+                break
+        return kept
 
     # -- places ---------------------------------------------------------------------------------
     def find_places(self, tokens: list[Token], lang: str = "de", expecting: bool = False
