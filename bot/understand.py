@@ -131,6 +131,9 @@ class Understander:
         self.role_cues = [(role, _Cues(cues)) for role, cues in self.lang.role_cues.items()]
         self.cue_words = frozenset().union(*(cues.exact for _, cues in self.role_cues))
         self.admin_suffixes = tuple(self.lang.admin_suffixes)
+        self.de_stopwords = self.lang.stopwords.get("de", frozenset())
+        self.en_stopwords = self.lang.stopwords.get("en", frozenset())
+        self.off_topic_phrases = tuple(f" {c} " for c in self.lang.off_topic if " " in c)
         self.known_words = (topics.stopwords | self.lang.off_topic | self.lang.admin_cues
                             | self.lang.place_prepositions | frozenset(topics.weight)
                             | self.lang.from_cues | self.lang.to_cues | self.lang.common_words
@@ -176,11 +179,11 @@ class Understander:
         return u
 
     def detect_language(self, words: list[str], raw: str) -> str:
-        de = sum(w in self.lang.stopwords.get("de", ()) for w in words)
-        en = sum(w in self.lang.stopwords.get("en", ()) for w in words)
-        de += 2 * sum(ch in "äöüßÄÖÜ" for ch in raw)
+        de = sum(w in self.de_stopwords for w in words)
+        en = sum(w in self.en_stopwords for w in words)
+        de += 2 * sum(map(raw.count, "äöüßÄÖÜ"))
         if en == de:
-            langs = [self._phrase_lang(w) for w in words if w in self.topics.vocabulary]
+            langs = [self._phrase_lang(w) for w in words if w in self.topics.weight]
             en, de = en + langs.count("en"), de + langs.count("de")
         return "en" if en > de else "de"
 
@@ -196,8 +199,10 @@ class Understander:
         return all(w in self.small_talk_words for w in content)
 
     def is_off_topic(self, words: list[str], joined: str) -> bool:
-        return any(w in self.lang.off_topic for w in words) or any(
-            " " in c and f" {c} " in f" {joined} " for c in self.lang.off_topic)
+        if any(w in self.lang.off_topic for w in words):
+            return True
+        padded = f" {joined} "
+        return any(phrase in padded for phrase in self.off_topic_phrases)
 
     def _has_content(self, tokens: list[Token]) -> bool:
         """Words beyond places, role words and stopwords: "Baumfällung Minden", not "Wohnort Elze"."""
@@ -221,7 +226,7 @@ class Understander:
         idx = self.topics
         if "-" in word:  # written with a hyphen: a compound whose parts are known words
             joined = word.replace("-", "")
-            if joined in idx.vocabulary:
+            if joined in idx.weight:
                 return [(joined, 1.0, None)]
             pieces = [p for p in word.split("-") if p not in idx.stopwords]
             expanded = [self.expand(piece) for piece in pieces]
@@ -230,7 +235,7 @@ class Understander:
             # unknown last part ("IHK-Mitglied") leaves the meaning with the known first one.
             stray = len(pieces) > 1 and not expanded[0] and len(pieces[0]) > 2
             return [] if not parts else self._compound(parts, stray=stray)
-        if word in idx.vocabulary:
+        if word in idx.weight:  # the vocabulary's words: a dict look-up instead of its bisect
             return [(word, 1.0, None)]
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
             return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
@@ -301,7 +306,7 @@ class Understander:
         for left, right in zip(flat, flat[1:], strict=False):
             # "Schwerbehinderten Ausweis", "Kita Platz": a compound written apart
             joined = left + right
-            if joined in idx.vocabulary:  # keywords are part of the vocabulary
+            if joined in idx.weight:  # the vocabulary; keywords are part of it
                 seen[joined] = 1.0
                 free.add(joined)
         if not seen:
