@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from telegram import Message, MessageEntity, Update
+from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import filters
@@ -27,9 +27,11 @@ from handlers.answers import handoff_offered
 from handlers.context import ANSWERS, KEYBOARD, SEQ, WeserContext
 from handlers.render import (
     FEEDBACK_REASONS,
+    Markup,
     answer_view,
     cancel_labels,
     esc,
+    is_inline,
     keyboard,
     place_keyboard,
     topics_view,
@@ -255,7 +257,7 @@ def _store_state(context: WeserContext, state: dict[str, Any]) -> None:
 async def _send(update: Update, context: WeserContext, html: str, markup: Any) -> Sent | None:
     """Reply; the place keyboard is shown while a place is asked for and removed after."""
     data = context.user_data
-    shows = markup is not None and not hasattr(markup, "inline_keyboard")
+    shows = markup is not None and not is_inline(markup)
     remove = bool(data.get(KEYBOARD)) and not shows
     if shows:
         data[KEYBOARD] = True
@@ -286,11 +288,12 @@ async def _edit_markup(query: Any, markup: Any) -> None:
         log.info("buttons not changed: %s", exc)
 
 
-def _kept_buttons(markup: Any) -> Any:
-    """A question's keyboard once one of its choices is taken: the choices are gone."""
+def _kept_buttons(markup: InlineKeyboardMarkup | None) -> Markup:
+    """A question's keyboard (as the pressed message brings it) once one of its choices is
+    taken: the choices are gone."""
     if markup is None:
         return None
-    return keyboard([[b for b in row if not str(b.callback_data or "").startswith(
+    return keyboard([[b.to_dict() for b in row if not str(b.callback_data or "").startswith(
         ("c:", "alt:", "x:"))] for row in markup.inline_keyboard])
 
 

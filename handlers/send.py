@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import (
     Bot,
-    InlineKeyboardMarkup,
     LinkPreviewOptions,
     ReplyKeyboardRemove,
     ReplyParameters,
@@ -22,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 from telegram.warnings import PTBUserWarning
 
-from handlers.render import keyboard
+from handlers.render import buttons, is_inline, keyboard
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -69,7 +68,7 @@ async def reply(update: Update, context: CallbackContext, text: str, markup: Any
     if chat.type != ChatType.PRIVATE and message is not None:
         kwargs["reply_parameters"] = ReplyParameters(message.message_id,
                                                      allow_sending_without_reply=True)
-    inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
+    inline = markup if is_inline(markup) else None
     if remove_keyboard:
         markup = ReplyKeyboardRemove()
     try:
@@ -81,7 +80,7 @@ async def reply(update: Update, context: CallbackContext, text: str, markup: Any
         return sent
     except BadRequest as exc:
         log.error("Telegram refused a reply (%s); sending it as plain text", exc)
-        safe = keyboard([[b for b in row if b.url is None] for row in inline.inline_keyboard]
+        safe = keyboard([[b for b in row if "url" not in b] for row in buttons(inline)]
                         ) if inline else markup
         return await send(context.bot, chat.id, plain(text), reply_markup=safe,
                           link_preview_options=NO_PREVIEW, **kwargs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
@@ -18,7 +18,7 @@ from bot.settings import setting
 from bot.texts import number
 from handlers.context import WeserContext
 from handlers.reload import reload_knowledge
-from handlers.render import Markup, button, esc, fit, keyboard
+from handlers.render import Button, Markup, button, esc, fit, keyboard
 from handlers.send import reply
 from handlers.texts import clip
 
@@ -237,7 +237,7 @@ async def _list_view(context: WeserContext, page: int, lang: str) -> tuple[str, 
     if not found and page == 0:
         return context.t(lang, "staff.hurdles_none"), None
     blocks = [context.t(lang, "staff.hurdles_title", page=page + 1)]
-    rows: list[list[InlineKeyboardButton | None]] = []
+    rows: list[list[Button | None]] = []
     for h in found:
         blocks.append(_summary(context, h, lang))
         rows.append([button(f"#{h.id} {_line(h.title)}", f"h:s:{h.id}")])
