@@ -227,6 +227,10 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite (one worker): the saved states of this many recently active users are also "
             "kept in memory, exactly as last written, so that their next message is not a read "
             "of the database; 0 turns this off. Never with PostgreSQL (other workers write too)."),
+    Setting("refreeze_after", 60.0, "s", _D,
+            "After a reload of the knowledge base, the objects alive are exempted from garbage "
+            "collection again this much later (bot/heap.py): answers begun with the old engine "
+            "are done by then, and the old engine is gone."),
     Setting("owner_locks", 32, "connections", _D,
             "PostgreSQL: connections that hold the lock of a user whose update is being handled "
             "(so that another worker waits for it); more users at the same moment wait for one."),

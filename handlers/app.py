@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keys
+from bot import heap, keys
 from bot.config import Config, ConfigError, Mode, check_webhook_secret
 from bot.engine import Engine
 from bot.hurdle_queue import RETRY_EVERY, HurdleQueue
@@ -244,10 +244,12 @@ async def _post_init(app: Application) -> None:
         with suppress(NotImplementedError, RuntimeError):  # no signals in this event loop
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
     await register_commands(app, services.config)
+    heap.freeze()  # the engine, the application: alive until the bot stops
 
 
 async def _post_shutdown(app: Application) -> None:
     """Write or report hurdles still waiting in memory, and close the hurdle log."""
+    heap.thaw()
     services: Services = app.bot_data[SERVICES]
     if services.reload_on_sighup and hasattr(signal, "SIGHUP"):
         with suppress(NotImplementedError, RuntimeError):

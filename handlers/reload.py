@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram.ext import Application
 
+from bot import heap
 from bot.engine import Engine
 from bot.knowledge import KnowledgeError
 from handlers.context import SERVICES, Services
@@ -48,6 +49,7 @@ async def reload_knowledge(app: Application, why: str) -> ReloadResult:
             problems = [f"{folder or 'knowledge'}: {type(exc).__name__}: {exc}"]
         else:
             services.engine = engine
+            heap.thaw(refreeze_after=heap.REFREEZE_AFTER)  # the old engine must be collectable
             kb = engine.kb
             result = ReloadResult(True, [], len(kb.topics), len(kb.municipalities),
                                   time.monotonic() - started)
