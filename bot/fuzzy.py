@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -85,7 +85,11 @@ def _pieces(word: str, start: int, size: int, shift: int) -> set[str]:
 class FuzzyVocabulary:
     """A set of words (or multi-word names) with typo-tolerant lookup."""
 
-    def __init__(self, words: Iterable[str], cache_size: int = 8192) -> None:
+    def __init__(self, words: Iterable[str], cache_size: int = 8192, *,
+                 members: Container[str] | None = None) -> None:
+        """`members`: a set or mapping the caller keeps anyway that holds exactly these words;
+        membership is then one hash look-up instead of a bisect in a bucket."""
+        self._members = members
         buckets: dict[tuple[int, str], list[str]] = defaultdict(list)
         for word in words:
             for letter in set(word[:2]):
@@ -105,6 +109,8 @@ class FuzzyVocabulary:
         self.lookup = lru_cache(maxsize=cache_size)(self._lookup)
 
     def __contains__(self, word: str) -> bool:
+        if self._members is not None:
+            return word in self._members
         bucket = self._buckets.get((len(word), word[:1]), ())
         i = bisect_left(bucket, word)  # buckets are sorted tuples
         return i < len(bucket) and bucket[i] == word

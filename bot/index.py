@@ -121,7 +121,7 @@ class TopicIndex:
             for t in set(toks):
                 by_token[t].append(i)
         self.by_token: dict[str, array] = {t: array("I", ids) for t, ids in by_token.items()}
-        self.vocabulary = FuzzyVocabulary(set(self.weight))
+        self.vocabulary = FuzzyVocabulary(self.weight, members=self.weight)
         self.full_weight = math.log(1 + n_topics)
 
 

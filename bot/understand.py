@@ -183,7 +183,7 @@ class Understander:
         en = sum(w in self.en_stopwords for w in words)
         de += 2 * sum(map(raw.count, "äöüßÄÖÜ"))
         if en == de:
-            langs = [self._phrase_lang(w) for w in words if w in self.topics.weight]
+            langs = [self._phrase_lang(w) for w in words if w in self.topics.vocabulary]
             en, de = en + langs.count("en"), de + langs.count("de")
         return "en" if en > de else "de"
 
@@ -226,7 +226,7 @@ class Understander:
         idx = self.topics
         if "-" in word:  # written with a hyphen: a compound whose parts are known words
             joined = word.replace("-", "")
-            if joined in idx.weight:
+            if joined in idx.vocabulary:
                 return [(joined, 1.0, None)]
             pieces = [p for p in word.split("-") if p not in idx.stopwords]
             expanded = [self.expand(piece) for piece in pieces]
@@ -235,7 +235,7 @@ class Understander:
             # unknown last part ("IHK-Mitglied") leaves the meaning with the known first one.
             stray = len(pieces) > 1 and not expanded[0] and len(pieces[0]) > 2
             return [] if not parts else self._compound(parts, stray=stray)
-        if word in idx.weight:  # the vocabulary's words: a dict look-up instead of its bisect
+        if word in idx.vocabulary:
             return [(word, 1.0, None)]
         if word in idx.stopwords or word in self.cue_words or len(word) < MIN_COMPOUND_PART:
             return []  # a role word ("Arbeitsort") is no typo of a topic word ("arbeitslos")
@@ -306,7 +306,7 @@ class Understander:
         for left, right in zip(flat, flat[1:], strict=False):
             # "Schwerbehinderten Ausweis", "Kita Platz": a compound written apart
             joined = left + right
-            if joined in idx.weight:  # the vocabulary; keywords are part of it
+            if joined in idx.vocabulary:  # keywords are part of the vocabulary
                 seen[joined] = 1.0
                 free.add(joined)
         if not seen:
@@ -341,11 +341,8 @@ class Understander:
         phrases, weights, full = idx.phrases, idx.weight, 0.75 * idx.full_weight
         for i in candidates:
             weight, topic = phrases.weight[i], phrases.topic[i]
-            if only:
-                matched = sum(weights[t] * seen[t] for t in phrases.tokens[i]
-                              if t in seen and counts(t, topic))
-            else:
-                matched = sum([weights[t] * s for t in phrases.tokens[i] if (s := seen.get(t))])
+            matched = sum([weights[t] * s for t in phrases.tokens[i]
+                           if (s := seen.get(t)) and (not only or counts(t, topic))])
             if not matched:
                 continue
             # A phrase of only common words ("antrag stellen") is weak evidence even in full.
